@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// SPAK: a deterministic agent kernel. Targets follow the data: diagnostics → syntax → check → commands.
+let package = Package(
+    name: "spak",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "spak", targets: ["spak"]),
+        .library(name: "SPAKSyntax", targets: ["SPAKSyntax"]),
+        .library(name: "SPAKCheck", targets: ["SPAKCheck"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        .target(name: "SPAKDiagnostics"),
+        .target(name: "SPAKSyntax", dependencies: ["SPAKDiagnostics"]),
+        .target(
+            name: "SPAKCheck",
+            dependencies: ["SPAKSyntax", "SPAKDiagnostics", .product(name: "Mustache", package: "swift-mustache")]
+        ),
+        .target(
+            name: "SPAKCommands",
+            dependencies: [
+                "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "spak", dependencies: ["SPAKCommands"]),
+        .testTarget(name: "SPAKDiagnosticsTests", dependencies: ["SPAKDiagnostics"]),
+        .testTarget(name: "SPAKSyntaxTests", dependencies: ["SPAKSyntax"]),
+        .testTarget(name: "SPAKCheckTests", dependencies: ["SPAKCheck"]),
+        .testTarget(name: "SPAKCommandsTests", dependencies: ["SPAKCommands"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,163 @@
+import SPAKDiagnostics
+import SPAKSyntax
+
+/// The walk over steps and statements in source order: what is bound where, loops, ifs,
+/// steps and their `on_fail` policies.
+extension Checker {
+    mutating func checkStatements(_ statements: [Statement]) {
+        for statement in statements { checkStatement(statement) }
+    }
+
+    private mutating func checkStatement(_ statement: Statement) {
+        switch statement {
+        case .step(let name, let body, _):
+            stepScopes[stepScopes.count - 1].append(name.name)
+            checkStep(name, body)
+        case .let(let name, let value, _):
+            bind(name, infer(value, lookup: .boundSoFar), origin: .binding)
+        case .if(let statement):
+            checkIf(statement)
+        case .repeat(let loop):
+            checkRepeat(loop)
+        case .effect(let effect):
+            checkEffect(effect)
+        case .onFail(_, let range):
+            report(.misplacedStatement("`on_fail`", where: "inside `if`; write it directly in the step's body"), at: range)
+        }
+    }
+
+    /// Binds a name, warning where it hides a parameter or an earlier loop's variable.
+    mutating func bind(_ name: Identifier, _ type: ValueType, origin: Variable.Origin) {
+        if let existing = scope[name.name] {
+            switch existing.origin {
+            case .builtin:
+                report(.builtinRebound(name.name), at: name.range)
+                return
+            case .parameter:
+                report(.shadowing(name.name, shadows: "the task parameter of the same name"), at: name.range,
+                       notes: existing.site.map { [DiagnosticNote("the parameter is declared here", at: $0)] } ?? [])
+            case .binding, .loop:
+                if origin == .loop, existing.site != name.range {
+                    report(.shadowing(name.name, shadows: "a variable bound earlier"), at: name.range,
+                           notes: existing.site.map { [DiagnosticNote("bound earlier here", at: $0)] } ?? [])
+                }
+            }
+            scope[name.name] = Variable(type: existing.type.merged(with: type), site: existing.site, origin: origin)
+        } else {
+            scope[name.name] = Variable(type: type, site: name.range, origin: origin)
+        }
+    }
+
+    private mutating func checkStep(_ name: Identifier, _ body: Block) {
+        var policy: SourceRange?
+        var doesSomething = false
+        for statement in body.statements {
+            guard case .onFail(let onFail, let range) = statement else {
+                doesSomething = true
+                checkStatement(statement)
+                continue
+            }
+            if let first = policy {
+                report(.duplicatePolicy, at: range, notes: [DiagnosticNote("the first `on_fail` is here", at: first)])
+                continue
+            }
+            policy = range
+            checkOnFail(onFail, at: range, in: name, body: body)
+        }
+        if !doesSomething { report(.emptyStep(name.name), at: name.range) }
+    }
+
+    private mutating func checkOnFail(_ policy: OnFailPolicy, at range: SourceRange, in step: Identifier, body: Block) {
+        if Self.boundNames(in: body.statements).isDisjoint(with: invariantRoots) {
+            report(.policyNeverTriggers(step: step.name), at: range)
+        }
+        guard case .retry(let target, let bound) = policy else { return }
+        if let site = stepSites[target.name] {
+            if !stepScopes.contains(where: { $0.contains(target.name) }) {
+                report(.retryForward(target.name), at: target.range,
+                       notes: [DiagnosticNote("step `\(target.name)` is defined here", at: site)])
+            }
+        } else {
+            report(.unknownStep(target.name), at: target.range, fixIts: suggestion(for: target, among: stepSites.keys))
+        }
+        if case .integer(let spelling) = bound.kind {
+            if let value = Int(spelling) {
+                if value < 1 { report(.invalidRetryBound, at: bound.range) }
+            } else {
+                report(.integerOverflow(spelling), at: bound.range)
+            }
+        }
+    }
+
+    /// Names bound by `let` and effect bindings anywhere in these statements.
+    static func boundNames(in statements: [Statement]) -> Set<String> {
+        var names: Set<String> = []
+        for statement in statements {
+            switch statement {
+            case .let(let name, _, _): names.insert(name.name)
+            case .effect(let effect): if let binding = effect.binding { names.insert(binding.name.name) }
+            case .if(let statement):
+                names.formUnion(boundNames(in: statement.then.statements))
+                var otherwise = statement.otherwise
+                while let branch = otherwise {
+                    switch branch {
+                    case .block(let block):
+                        names.formUnion(boundNames(in: block.statements))
+                        otherwise = nil
+                    case .elseIf(let nested):
+                        names.formUnion(boundNames(in: nested.then.statements))
+                        otherwise = nested.otherwise
+                    }
+                }
+            case .step(_, let body, _): names.formUnion(boundNames(in: body.statements))
+            case .repeat(let loop): names.formUnion(boundNames(in: loop.body.statements))
+            case .onFail: break
+            }
+        }
+        return names
+    }
+
+    private mutating func checkIf(_ statement: IfStatement) {
+        requireBool(statement.condition, infer(statement.condition, lookup: .boundSoFar), what: "the condition of `if`")
+        checkBlock(statement.then)
+        switch statement.otherwise {
+        case .elseIf(let nested): checkIf(nested)
+        case .block(let block): checkBlock(block)
+        case nil: break
+        }
+    }
+
+    private mutating func checkBlock(_ block: Block) {
+        stepScopes.append([])
+        checkStatements(block.statements)
+        stepScopes.removeLast()
+    }
+
+    private mutating func checkRepeat(_ loop: RepeatLoop) {
+        var variableType = ValueType.any
+        switch loop.iteration {
+        case .range(let from, let to):
+            for bound in [from, to] {
+                let type = infer(bound, lookup: .boundSoFar)
+                if !type.fits(.int) {
+                    report(.loopBound("the ends of a `FROM...TO` range must be whole numbers, but this is \(type)"), at: bound.range)
+                }
+            }
+            variableType = .int
+        case .each(let list):
+            switch infer(list, lookup: .boundSoFar) {
+            case .list(let element): variableType = element
+            case .any: variableType = .any
+            case let other:
+                report(.loopBound("a loop runs over a list or a `FROM...TO` range, but this is \(other)"), at: list.range)
+            }
+        }
+        bind(loop.variable, variableType, origin: .loop)
+        stepScopes.append([])
+        checkStatements(loop.body.statements)
+        if let until = loop.until {
+            requireBool(until, infer(until, lookup: .boundSoFar), what: "the `until` condition")
+        }
+        stepScopes.removeLast()
+    }
+}

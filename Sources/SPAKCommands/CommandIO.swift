@@ -1,0 +1,30 @@
+import Foundation
+
+/// Where a command writes. The real CLI writes to the process's streams; tests capture.
+public struct CommandIO: Sendable {
+    /// Writes to standard output.
+    public let out: @Sendable (String) -> Void
+    /// Writes to standard error.
+    public let err: @Sendable (String) -> Void
+
+    /// Creates an I/O pair from two writers.
+    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void) {
+        self.out = out
+        self.err = err
+    }
+
+    /// The process's standard output and standard error.
+    public static let standard = CommandIO(
+        out: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
+        err: { text in FileHandle.standardError.write(Data(text.utf8)) })
+}
+
+/// The exit codes every `spak` command uses (documented in docs/cli.md).
+public enum ExitStatus: Int32, Sendable {
+    /// Success: no errors (warnings allowed).
+    case success = 0
+    /// The input has errors (diagnostics were printed), or `fmt --check` found changes.
+    case diagnostics = 1
+    /// Bad usage, or a file that cannot be read or written.
+    case usageOrIO = 2
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import SPAKCheck
+import SPAKDiagnostics
+import SPAKSyntax
+
+/// `spak fmt FILE…`: rewrite programs in the canonical layout.
+struct FormatCommand: SpakSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fmt",
+        abstract: "Format programs in the canonical layout, keeping every comment.",
+        discussion: """
+            Rewrites each file in place (atomically). With --check nothing is written: the \
+            command lists the files that would change and exits 1 if there are any. Files with \
+            syntax errors are reported and left alone.
+            """
+    )
+
+    @ArgumentParser.Argument(help: "The .spak files to format.")
+    var files: [String]
+
+    @Flag(help: "Only report files whose layout differs; write nothing.")
+    var check = false
+
+    @Flag(help: "Print the formatted program instead of writing the file.")
+    var stdout = false
+
+    func execute(io: CommandIO) -> ExitStatus {
+        var status = ExitStatus.success
+        func raise(_ code: ExitStatus) { if code.rawValue > status.rawValue { status = code } }
+        for path in files {
+            let loaded: (file: SourceFile, encodingError: Diagnostic?)
+            do {
+                loaded = try Frontend.load(path: path)
+            } catch {
+                io.err("spak: error: \(error)\n")
+                raise(.usageOrIO)
+                continue
+            }
+            let parse = loaded.encodingError == nil ? SPAKParser.parse(loaded.file) : nil
+            guard let parse, !parse.hasErrors else {
+                var bag = DiagnosticBag()
+                bag.add(contentsOf: parse?.diagnostics ?? [loaded.encodingError].compactMap { $0 })
+                io.err(DiagnosticRenderer().render(bag))
+                raise(.diagnostics)
+                continue
+            }
+            let formatted = ProgramPrinter(program: parse.program, source: loaded.file).print(parse.program)
+            guard Self.preservesTree(parse, formatted) else {
+                io.err("spak: internal error: formatting \(path) would change its meaning; the file was left as it is\n")
+                raise(.usageOrIO)
+                continue
+            }
+            let changed = formatted != loaded.file.text
+            if stdout {
+                io.out(formatted)
+            } else if check {
+                if changed {
+                    io.out("would reformat \(path)\n")
+                    raise(.diagnostics)
+                }
+            } else if changed {
+                do {
+                    try Data(formatted.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                    io.out("formatted \(path)\n")
+                } catch {
+                    io.err("spak: error: cannot write \(path): \(error.localizedDescription)\n")
+                    raise(.usageOrIO)
+                }
+            }
+        }
+        return status
+    }
+
+    /// A guard against printer bugs: the formatted text must parse to the same tree.
+    static func preservesTree(_ original: ParseResult, _ formatted: String) -> Bool {
+        let reparsed = SPAKParser.parse(SourceFile(path: original.file.path, text: formatted))
+        guard !reparsed.hasErrors else { return false }
+        let before = ProgramJSON(file: original.file, includeLocations: false).json(original.program)
+        let after = ProgramJSON(file: reparsed.file, includeLocations: false).json(reparsed.program)
+        return before == after
+    }
+}

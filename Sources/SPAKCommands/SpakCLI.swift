@@ -1,0 +1,43 @@
+import ArgumentParser
+
+/// A subcommand that runs against injected I/O and returns its exit code.
+protocol SpakSubcommand: ParsableCommand {
+    func execute(io: CommandIO) -> ExitStatus
+}
+
+/// The root command: only a name, help text and the subcommands.
+struct Spak: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spak",
+        abstract: "SPAK: a deterministic agent kernel.",
+        discussion: """
+            Agents are .spak programs: steps, effects (tool.read, tool.write, tool.run, llm.query), \
+            invariants and metrics. Exit codes: 0 success, 1 errors in the input, 2 usage or I/O error.
+            """,
+        version: "0.1.0",
+        subcommands: [CheckCommand.self, ParseCommand.self, FormatCommand.self]
+    )
+}
+
+/// Entry point shared by the executable and the tests.
+public enum SpakCLI {
+    /// Parses `arguments` (without the program name), runs the command, returns the exit code.
+    public static func run(_ arguments: [String], io: CommandIO = .standard) -> Int32 {
+        do {
+            let command = try Spak.parseAsRoot(arguments)
+            guard let subcommand = command as? SpakSubcommand else {
+                io.out(Spak.helpMessage() + "\n")
+                return ExitStatus.success.rawValue
+            }
+            return subcommand.execute(io: io).rawValue
+        } catch {
+            let message = Spak.fullMessage(for: error)
+            if Spak.exitCode(for: error).isSuccess {
+                io.out(message + "\n")
+                return ExitStatus.success.rawValue
+            }
+            io.err(message + "\n")
+            return ExitStatus.usageOrIO.rawValue
+        }
+    }
+}

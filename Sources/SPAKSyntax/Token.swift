@@ -1,0 +1,70 @@
+import SPAKDiagnostics
+
+/// The kinds of token. Keywords are reserved everywhere, as in `grammar.lark`.
+public enum TokenKind: Sendable, Hashable {
+    case name, integer, float, duration, string, multilineString
+    case leftParen, rightParen, leftBrace, rightBrace, leftBracket, rightBracket
+    case comma, colon, dot, ellipsis, arrow, assign
+    case equal, notEqual, less, lessEqual, greater, greaterEqual
+    case plus, minus, star, slash, percent
+    case keyword(Keyword)
+    /// Text no terminal matches; the lexer has already reported it.
+    case invalid
+    case endOfFile
+
+    /// How the kind is named in "expected …, found …" messages.
+    public var displayName: String {
+        switch self {
+        case .name: "a name"
+        case .integer: "an integer"
+        case .float: "a number"
+        case .duration: "a duration"
+        case .string, .multilineString: "a string"
+        case .keyword(let keyword): "`\(keyword.rawValue)`"
+        case .invalid: "invalid text"
+        case .endOfFile: "the end of the file"
+        default: "`\(Self.punctuationSpelling[self] ?? "?")`"
+        }
+    }
+
+    /// Punctuation and its spelling, longest first (the order the lexer tries them in).
+    static let punctuation: [(String, TokenKind)] = [
+        ("...", .ellipsis),
+        ("->", .arrow), ("==", .equal), ("!=", .notEqual), ("<=", .lessEqual), (">=", .greaterEqual),
+        ("(", .leftParen), (")", .rightParen), ("{", .leftBrace), ("}", .rightBrace),
+        ("[", .leftBracket), ("]", .rightBracket), (",", .comma), (":", .colon), (".", .dot),
+        ("=", .assign), ("<", .less), (">", .greater), ("+", .plus), ("-", .minus), ("*", .star),
+        ("/", .slash), ("%", .percent),
+    ]
+
+    static let punctuationSpelling: [TokenKind: String] = Dictionary(
+        uniqueKeysWithValues: punctuation.map { ($0.1, $0.0) })
+}
+
+/// The reserved words of SPAK.
+public enum Keyword: String, Sendable, CaseIterable {
+    case task, step, `let`, `if`, `else`, `repeat`, `in`, until
+    case systemModel = "system_model", invariant, allow, budget
+    case evaluation, metric
+    case onFail = "on_fail", retry, max, fail
+    case tool, llm, `as`
+    case `true`, `false`, null, and, or, not
+
+    static let byName: [String: Keyword] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+}
+
+/// A token: its kind and where it is. Its text is read back from the source when needed.
+public struct Token: Sendable, Hashable {
+    /// What it is.
+    public let kind: TokenKind
+    /// Where it is.
+    public let range: SourceRange
+}
+
+/// A `// …` comment, kept so the formatter can put it back.
+public struct Comment: Sendable, Hashable, Codable {
+    /// The comment's text, starting with `//`, without the line terminator.
+    public let text: String
+    /// Where it is.
+    public let range: SourceRange
+}

@@ -1,0 +1,4 @@
+import Foundation
+import SPAKCommands
+
+exit(SpakCLI.run(Array(CommandLine.arguments.dropFirst())))
