@@ -29,10 +29,12 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "spak", dependencies: ["SPAKCommands"]),
-        .testTarget(name: "SPAKDiagnosticsTests", dependencies: ["SPAKDiagnostics"]),
-        .testTarget(name: "SPAKSyntaxTests", dependencies: ["SPAKSyntax"]),
-        .testTarget(name: "SPAKCheckTests", dependencies: ["SPAKCheck"]),
-        .testTarget(name: "SPAKCommandsTests", dependencies: ["SPAKCommands"]),
+        // Shared by the test targets only: repository paths, captured output, scratch folders.
+        .target(name: "SPAKTestSupport", dependencies: ["SPAKCommands"], path: "Tests/SPAKTestSupport"),
+        .testTarget(name: "SPAKDiagnosticsTests", dependencies: ["SPAKDiagnostics", "SPAKTestSupport"]),
+        .testTarget(name: "SPAKSyntaxTests", dependencies: ["SPAKSyntax", "SPAKTestSupport"]),
+        .testTarget(name: "SPAKCheckTests", dependencies: ["SPAKCheck", "SPAKTestSupport"]),
+        .testTarget(name: "SPAKCommandsTests", dependencies: ["SPAKCommands", "SPAKCheck", "SPAKTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -119,6 +119,7 @@ extension Checker {
             case .unterminatedTag: "the command has a `{{` without its `}}`"
             }
             report(.invalidCommand(reason), at: command.range)
+            hasDynamicCommand = true
             return
         }
         guard let program = words.first else {

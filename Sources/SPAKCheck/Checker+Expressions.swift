@@ -149,11 +149,12 @@ extension Checker {
                 report(.unknownArgument(label.name, of: function.name, accepted: "positional arguments only"), at: label.range)
             }
         }
-        if arguments.count < signature.required || arguments.count > signature.parameters.count {
+        let positionalCount = arguments.count(where: { $0.label == nil })
+        if positionalCount < signature.required || positionalCount > signature.parameters.count {
             let expected = signature.required == signature.parameters.count
                 ? "\(signature.required) argument\(signature.required == 1 ? "" : "s")"
                 : "\(signature.required) to \(signature.parameters.count) arguments"
-            report(.argumentCount(function.name, expected: expected, found: arguments.count), at: function.range,
+            report(.argumentCount(function.name, expected: expected, found: positionalCount), at: function.range,
                    notes: [DiagnosticNote("usage: \(signature.synopsis)")])
         }
         for (argument, (parameter, type)) in zip(arguments, zip(signature.parameters, types)) where !type.fits(parameter.type) {

@@ -24,12 +24,12 @@ public enum SpakCLI {
     /// Parses `arguments` (without the program name), runs the command, returns the exit code.
     public static func run(_ arguments: [String], io: CommandIO = .standard) -> Int32 {
         do {
-            let command = try Spak.parseAsRoot(arguments)
-            guard let subcommand = command as? SpakSubcommand else {
-                io.out(Spak.helpMessage() + "\n")
-                return ExitStatus.success.rawValue
-            }
-            return subcommand.execute(io: io).rawValue
+            var command = try Spak.parseAsRoot(arguments)
+            if let subcommand = command as? SpakSubcommand { return subcommand.execute(io: io).rawValue }
+            // The root command and ArgumentParser's own `help` end by throwing a clean exit
+            // that carries the right help text.
+            try command.run()
+            return ExitStatus.success.rawValue
         } catch {
             let message = Spak.fullMessage(for: error)
             if Spak.exitCode(for: error).isSuccess {

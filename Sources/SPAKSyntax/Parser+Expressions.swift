@@ -114,8 +114,10 @@ extension Parser {
         case .leftParen:
             advance()
             let inner = try parseExpression()
+            let close = current.range
             try expect(.rightParen, "`)` to close the parenthesis")
-            return inner
+            // The parentheses leave no node, but the range covers them.
+            return Expr(inner.kind, range: SourceRange(start: token.range.start, end: close.end))
         default:
             reportUnexpected(expected: "an expression")
             throw Recover()

@@ -26,7 +26,10 @@ public struct ProgramPrinter {
     }
 }
 
-private struct Writer {
+struct Writer {
+    /// Lines longer than this are broken where the layout allows (task parameters).
+    static let lineWidth = 100
+
     let source: SourceFile?
     let comments: [Comment]
     var output = ""
@@ -61,8 +64,10 @@ private struct Writer {
     private mutating func appendTrailingComment(after end: Int) {
         guard let source, nextComment < comments.count else { return }
         let comment = comments[nextComment]
+        // Only a comment with nothing but spaces between it and the code it follows.
         guard comment.range.start >= end,
-              !source.bytes[end..<comment.range.start].contains(UInt8(ascii: "\n")) else { return }
+              source.bytes[end..<comment.range.start].allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+        else { return }
         output += " " + comment.text
         nextComment += 1
     }
@@ -84,10 +89,15 @@ private struct Writer {
         flushComments(before: task.open, indent: 0)
         let parameters = task.parameters.map { parameter in
             var text = "\(parameter.name.name): \(parameter.type.name)"
-            if let value = parameter.defaultValue { text += " = " + expression(value, indent: 0) }
+            if let value = parameter.defaultValue { text += " = " + expression(value, indent: 1) }
             return text
-        }.joined(separator: ", ")
-        line("task \(task.name.name)(\(parameters)) {", indent: 0, sourceStart: task.range.start, sourceEnd: task.open + 1)
+        }
+        var header = "task \(task.name.name)(\(parameters.joined(separator: ", "))) {"
+        // A header too long for one line puts each parameter on a line of its own.
+        if header.count > Self.lineWidth || header.contains("\n") {
+            header = "task \(task.name.name)(\n" + parameters.map { "  \($0),\n" }.joined() + ") {"
+        }
+        line(header, indent: 0, sourceStart: task.range.start, sourceEnd: task.open + 1)
         enterBlock(at: task.open)
         for item in task.items {
             switch item {

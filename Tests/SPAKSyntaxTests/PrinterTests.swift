@@ -1,0 +1,56 @@
+import SPAKDiagnostics
+import SPAKTestSupport
+import Testing
+@testable import SPAKSyntax
+
+func format(_ file: SourceFile) -> String {
+    let result = SPAKParser.parse(file)
+    return ProgramPrinter(program: result.program, source: file).print(result.program)
+}
+
+func tree(_ file: SourceFile) -> JSONValue {
+    ProgramJSON(file: file, includeLocations: false).json(SPAKParser.parse(file).program)
+}
+
+/// Every syntactically valid program the repository ships or tests with.
+let validPrograms = Repository.spakFiles(in: "examples") + Repository.spakFiles(in: "examples/kernels")
+    + Repository.spakFiles(in: "Tests/Fixtures/corpus/valid") + [Repository.path("Tests/Fixtures/format/messy.spak")]
+
+@Suite("Formatter")
+struct PrinterTests {
+    @Test("a messy program prints in the canonical layout, comments and blank lines kept")
+    func golden() throws {
+        let file = SourceFile(path: "messy.spak", text: try Repository.text("Tests/Fixtures/format/messy.spak"))
+        let expected = try Repository.text("Tests/Fixtures/format/messy.expected.spak")
+        #expect(format(file) == expected)
+    }
+
+    @Test("formatting is idempotent, keeps the tree and keeps every comment", arguments: validPrograms)
+    func roundTrip(path: String) throws {
+        let original = SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8))
+        guard !SPAKParser.parse(original).hasErrors else { return }
+        let once = format(original)
+        let formatted = SourceFile(path: path, text: once)
+        #expect(!SPAKParser.parse(formatted).hasErrors, "\(once)")
+        #expect(format(formatted) == once)
+        #expect(tree(formatted) == tree(original))
+        let before = SPAKParser.parse(original).program.comments.map(\.text)
+        let after = SPAKParser.parse(formatted).program.comments.map(\.text)
+        #expect(before.sorted() == after.sorted())
+    }
+
+    @Test("strings print with the escapes they need", arguments: [
+        ("a\"b\\c", #""a\"b\\c""#), ("tab\there", #""tab\there""#), ("\u{1}", #""\u{1}""#),
+        ("line1\nline2", "\"\"\"\n  line1\n  line2\n  \"\"\""), ("has \"\"\" and\nnewline", #""has \"\"\" and\nnewline""#),
+    ])
+    func strings(value: String, printed: String) {
+        #expect(Writer.stringLiteral(value, indent: 0) == printed)
+    }
+
+    @Test("without the source, a program still prints (no comments)")
+    func withoutSource() {
+        let result = SPAKParser.parse(SourceFile(path: "t", text: "task t() { step s { let x = 1 } } // c"))
+        #expect(ProgramPrinter(program: result.program, source: nil).print(result.program)
+            == "task t() {\n  step s {\n    let x = 1\n  }\n}\n")
+    }
+}
