@@ -296,7 +296,7 @@ struct Parser {
     }
 
     mutating func expectString(_ expected: String) throws(Recover) -> StringLiteral {
-        guard current.kind == .string || current.kind == .multilineString else {
+        guard current.kind == .string else {
             reportUnexpected(expected: expected)
             throw Recover()
         }

@@ -1,0 +1,39 @@
+# SPAK's commands. `make demo` runs the main job, `make test` runs every test.
+SHELL := /bin/bash
+SWIFT_BUILD_FLAGS ?=
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+SPAK := .build/debug/spak
+EXAMPLES := examples/*.spak examples/kernels/*.spak
+
+.PHONY: demo build test test-swift test-python bench-check clean
+
+## The main job: build spak and check the shipped example agents (no network, no GPU).
+demo: build
+	$(SPAK) check $(EXAMPLES)
+	$(SPAK) fmt --check $(EXAMPLES)
+
+build:
+	swift build $(SWIFT_BUILD_FLAGS)
+
+## Every test: Swift Testing, then pytest (the grammar corpus against lark and the binary).
+test: build test-swift test-python
+
+test-swift:
+	swift test $(SWIFT_BUILD_FLAGS)
+
+test-python: $(PYTHON)
+	SPAK_BIN=$(SPAK) $(PYTHON) -m pytest -q Tests/Grammar
+
+$(PYTHON): requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(PYTHON)
+
+## `spak check` on generated 10,000- and 100,000-line programs, as whole processes (release build).
+bench-check:
+	swift build -c release
+	python3 bench/check_bench.py --spak .build/release/spak
+
+clean:
+	rm -rf .build $(VENV) bench/out
