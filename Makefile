@@ -30,10 +30,11 @@ $(PYTHON): requirements-dev.txt
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(PYTHON)
 
-## `spak check` on generated 10,000- and 100,000-line programs, as whole processes (release build).
+## `spak check` on generated 10,000- and 100,000-line programs, as whole processes, with the
+## release binary as it ships (Swift runtime linked statically; built in .build-static).
 bench-check:
-	swift build -c release
-	python3 bench/check_bench.py --spak .build/release/spak
+	swift build -c release --static-swift-stdlib --scratch-path .build-static
+	python3 bench/check_bench.py --spak .build-static/release/spak
 
 clean:
 	rm -rf .build $(VENV) bench/out

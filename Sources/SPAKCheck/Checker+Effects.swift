@@ -126,7 +126,7 @@ extension Checker {
             report(.invalidCommand("the command is empty"), at: command.range)
             return
         }
-        if program.contains("{{") {
+        if program.containsTemplateTag {
             hasDynamicCommand = true
             return
         }
@@ -146,7 +146,7 @@ extension Checker {
 
     /// An inline template: its syntax and every variable it reads.
     private mutating func checkInlineTemplate(_ text: String, at range: SourceRange) {
-        guard text.contains("{{") else { return }
+        guard text.containsTemplateTag else { return }
         let scan = TemplateScan(text)
         if let error = scan.syntaxError {
             report(.templateSyntax(error.message), at: range)

@@ -21,7 +21,7 @@ extension Checker {
         case .float: return .float
         case .duration: return .duration
         case .string(let value):
-            if value.contains("{{") { report(.notATemplate, at: expr.range) }
+            if value.containsTemplateTag { report(.notATemplate, at: expr.range) }
             return .string
         case .bool: return .bool
         case .null: return .null

@@ -41,7 +41,7 @@ extension Checker {
                    at: effect.range, fixIts: [FixIt(replace: effect.range, with: "run")])
             return
         }
-        if prefix.value.contains("{{") {
+        if prefix.value.containsTemplateTag {
             report(.allowNeverMatches("an allow prefix is matched literally, so `{{...}}` in it never matches"), at: prefix.range)
             return
         }

@@ -14,48 +14,62 @@ public enum CommandWords {
 
     /// The words of a command template, with quotes removed and tags kept as written.
     public static func split(_ command: String) throws(SplitError) -> [String] {
+        // Every delimiter is ASCII, so the split works on bytes; multi-byte text is copied whole.
+        let bytes = Array(command.utf8)
         var words: [String] = []
-        var word = ""
+        var word: [UInt8] = []
         var inWord = false
-        var characters = command[...]
-        while let character = characters.popFirst() {
-            switch character {
-            case " ", "\t", "\n", "\r", "\r\n":
-                if inWord { words.append(word) }
-                word = ""
+        var index = 0
+        func byte(_ ascii: Unicode.Scalar) -> UInt8 { UInt8(ascii: ascii) }
+        while index < bytes.count {
+            let current = bytes[index]
+            index += 1
+            switch current {
+            case byte(" "), byte("\t"), byte("\n"), byte("\r"):
+                if inWord { words.append(String(decoding: word, as: UTF8.self)) }
+                word.removeAll(keepingCapacity: true)
                 inWord = false
-            case "'":
+            case byte("'"):
                 inWord = true
-                guard let close = characters.firstIndex(of: "'") else { throw .unterminatedQuote("'") }
-                word += characters[..<close]
-                characters = characters[characters.index(after: close)...]
-            case "\"":
+                guard let close = bytes[index...].firstIndex(of: byte("'")) else { throw .unterminatedQuote("'") }
+                word += bytes[index..<close]
+                index = close + 1
+            case byte("\""):
                 inWord = true
                 var closed = false
-                while let next = characters.popFirst() {
-                    if next == "\"" { closed = true; break }
-                    if next == "\\", let escaped = characters.first, escaped == "\"" || escaped == "\\" {
-                        word.append(escaped)
-                        characters = characters.dropFirst()
+                while index < bytes.count {
+                    let next = bytes[index]
+                    index += 1
+                    if next == byte("\"") { closed = true; break }
+                    if next == byte("\\"), index < bytes.count, bytes[index] == byte("\"") || bytes[index] == byte("\\") {
+                        word.append(bytes[index])
+                        index += 1
                     } else {
                         word.append(next)
                     }
                 }
                 guard closed else { throw .unterminatedQuote("\"") }
-            case "\\":
+            case byte("\\"):
                 inWord = true
-                if let escaped = characters.popFirst() { word.append(escaped) }
-            case "{" where characters.first == "{":
+                // The escaped character, with all the bytes of a multi-byte one.
+                while index < bytes.count {
+                    word.append(bytes[index])
+                    index += 1
+                    if index >= bytes.count || bytes[index] & 0xC0 != 0x80 { break }
+                }
+            case byte("{") where index < bytes.count && bytes[index] == byte("{"):
                 inWord = true
-                guard let close = characters.firstRange(of: "}}") else { throw .unterminatedTag }
-                word += "{" + characters[..<close.upperBound]
-                characters = characters[close.upperBound...]
+                guard let close = bytes.firstRange(of: [byte("}"), byte("}")], in: index..<bytes.count) else {
+                    throw .unterminatedTag
+                }
+                word += bytes[(index - 1)..<close.upperBound]
+                index = close.upperBound
             default:
                 inWord = true
-                word.append(character)
+                word.append(current)
             }
         }
-        if inWord { words.append(word) }
+        if inWord { words.append(String(decoding: word, as: UTF8.self)) }
         return words
     }
 
@@ -66,9 +80,36 @@ public enum CommandWords {
         guard !allow.isEmpty else { return false }
         for (position, allowed) in allow.enumerated() {
             guard position < command.count else { return false }
-            if command[position].contains("{{") { return nil }
+            if command[position].containsTemplateTag { return nil }
             if allowed != command[position] { return false }
         }
         return true
+    }
+}
+
+extension [UInt8] {
+    /// The first occurrence of `needle` within `range`.
+    func firstRange(of needle: [UInt8], in range: Range<Int>) -> Range<Int>? {
+        guard !needle.isEmpty, range.count >= needle.count else { return nil }
+        var start = range.lowerBound
+        while start + needle.count <= range.upperBound {
+            if self[start] == needle[0], self[start..<start + needle.count].elementsEqual(needle) {
+                return start..<start + needle.count
+            }
+            start += 1
+        }
+        return nil
+    }
+}
+
+extension String {
+    /// Whether the text holds `{{`, the start of a Mustache tag (a fast byte scan).
+    public var containsTemplateTag: Bool {
+        var previous: UInt8 = 0
+        for byte in utf8 {
+            if byte == UInt8(ascii: "{"), previous == byte { return true }
+            previous = byte
+        }
+        return false
     }
 }

@@ -1,7 +1,10 @@
 import Mustache
 
 /// Finds the variables a Mustache template reads, so the checker can hold them to the
-/// names bound at that point. Syntax is validated by swift-mustache itself.
+/// names bound at that point. Syntax errors are found and described by swift-mustache
+/// itself; this scan only decides whether a template needs that (slower) full parse: when
+/// its tags all close, its sections nest and it uses no delimiter, config, partial or
+/// transform tags, swift-mustache has nothing to reject.
 public struct TemplateScan: Sendable {
     /// A `{{name}}`, `{{#name}}` or `{{^name}}` tag.
     public struct Reference: Sendable, Equatable {
@@ -28,8 +31,7 @@ public struct TemplateScan: Sendable {
 
     /// Scans a template.
     public init(_ text: String) {
-        validate(text)
-        scanTags(Array(text.utf8))
+        if scanTags(Array(text.utf8)) { validate(text) }
     }
 
     private mutating func validate(_ text: String) {
@@ -45,15 +47,19 @@ public struct TemplateScan: Sendable {
         }
     }
 
-    private mutating func scanTags(_ bytes: [UInt8]) {
+    /// Records the references; returns whether the template needs swift-mustache's full parse.
+    private mutating func scanTags(_ bytes: [UInt8]) -> Bool {
         var index = 0
         var depth = 0
+        var sections: [String] = []
+        var suspicious = false
         while let open = Self.find([0x7B, 0x7B], in: bytes, from: index) {
             let triple = open + 2 < bytes.count && bytes[open + 2] == 0x7B
             let contentStart = open + (triple ? 3 : 2)
             let closer: [UInt8] = triple ? [0x7D, 0x7D, 0x7D] : [0x7D, 0x7D]
-            guard let close = Self.find(closer, in: bytes, from: contentStart) else { return }
+            guard let close = Self.find(closer, in: bytes, from: contentStart) else { return true }
             index = close + closer.count
+            if bytes[contentStart..<close].contains(where: { $0 == 0x0A || $0 == 0x28 || $0 == 0x29 }) { suspicious = true }
             var start = contentStart
             var end = close
             let sigil: UInt8? = triple ? nil : (start < end ? bytes[start] : nil)
@@ -62,22 +68,28 @@ public struct TemplateScan: Sendable {
             while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
             let content = String(decoding: bytes[start..<end], as: UTF8.self)
             switch sigil {
-            case UInt8(ascii: "!"), UInt8(ascii: "%"):
+            case UInt8(ascii: "!"):
                 continue
+            case UInt8(ascii: "%"):
+                suspicious = true
             case UInt8(ascii: "="):
                 uncheckable = "the template sets custom delimiters"
-                return
+                return true
             case UInt8(ascii: ">"), UInt8(ascii: "<"), UInt8(ascii: "$"):
                 unsupported.append(("partials and template inheritance are not supported; write the text inline", open))
+                suspicious = true
             case UInt8(ascii: "/"):
+                if sections.popLast() != content { suspicious = true }
                 depth = max(0, depth - 1)
             case UInt8(ascii: "#"), UInt8(ascii: "^"):
                 add(content, offset: start, isSection: true, depth: depth)
+                sections.append(content)
                 depth += 1
             default:
                 add(content, offset: start, isSection: false, depth: depth)
             }
         }
+        return suspicious || !sections.isEmpty
     }
 
     private mutating func add(_ content: String, offset: Int, isSection: Bool, depth: Int) {

@@ -46,11 +46,10 @@ struct Lexer {
             comments.append(Comment(text: file.text(in: range), range: range))
         } else if Ascii.isIdentifierStart(byte) {
             while position < bytes.count, Ascii.isIdentifierContinue(bytes[position]) { position += 1 }
-            let range = SourceRange(start: start, end: position)
-            let kind: TokenKind = Keyword.byName[file.text(in: range)].map { .keyword($0) } ?? .name
-            tokens.append(Token(kind: kind, range: range))
-        } else if let (spelling, kind) = TokenKind.punctuation.first(where: { matches($0.0) }) {
-            position += spelling.utf8.count
+            let kind: TokenKind = Keyword.match(bytes[start..<position]).map { .keyword($0) } ?? .name
+            tokens.append(Token(kind: kind, range: SourceRange(start: start, end: position)))
+        } else if let (kind, length) = punctuation(at: position) {
+            position += length
             tokens.append(Token(kind: kind, range: SourceRange(start: start, end: position)))
         } else {
             lexUnexpectedCharacter()
@@ -68,6 +67,34 @@ struct Lexer {
             : "`\(scalar)`"
         report(.unexpectedCharacter(shown), at: range)
         tokens.append(Token(kind: .invalid, range: range))
+    }
+
+    /// The punctuation at `index` and its length, longest spelling first (`...` before `.`).
+    private func punctuation(at index: Int) -> (TokenKind, Int)? {
+        let next = index + 1 < bytes.count ? bytes[index + 1] : 0
+        switch bytes[index] {
+        case UInt8(ascii: "("): return (.leftParen, 1)
+        case UInt8(ascii: ")"): return (.rightParen, 1)
+        case UInt8(ascii: "{"): return (.leftBrace, 1)
+        case UInt8(ascii: "}"): return (.rightBrace, 1)
+        case UInt8(ascii: "["): return (.leftBracket, 1)
+        case UInt8(ascii: "]"): return (.rightBracket, 1)
+        case UInt8(ascii: ","): return (.comma, 1)
+        case UInt8(ascii: ":"): return (.colon, 1)
+        case UInt8(ascii: "+"): return (.plus, 1)
+        case UInt8(ascii: "*"): return (.star, 1)
+        case UInt8(ascii: "/"): return (.slash, 1)
+        case UInt8(ascii: "%"): return (.percent, 1)
+        case UInt8(ascii: "."):
+            let third = index + 2 < bytes.count ? bytes[index + 2] : 0
+            return next == Ascii.dot && third == Ascii.dot ? (.ellipsis, 3) : (.dot, 1)
+        case UInt8(ascii: "-"): return next == UInt8(ascii: ">") ? (.arrow, 2) : (.minus, 1)
+        case UInt8(ascii: "="): return next == UInt8(ascii: "=") ? (.equal, 2) : (.assign, 1)
+        case UInt8(ascii: "!"): return next == UInt8(ascii: "=") ? (.notEqual, 2) : nil
+        case UInt8(ascii: "<"): return next == UInt8(ascii: "=") ? (.lessEqual, 2) : (.less, 1)
+        case UInt8(ascii: ">"): return next == UInt8(ascii: "=") ? (.greaterEqual, 2) : (.greater, 1)
+        default: return nil
+        }
     }
 
     // MARK: - Whitespace
@@ -166,21 +193,21 @@ struct Lexer {
     private mutating func lexString() {
         let start = position
         position += 1
-        var value = ""
+        var value: [UInt8] = []
         var valid = true
         while position < bytes.count {
             let byte = bytes[position]
             if byte == Ascii.quote {
                 position += 1
                 let range = SourceRange(start: start, end: position)
-                stringValues[start] = value
+                stringValues[start] = String(decoding: value, as: UTF8.self)
                 tokens.append(Token(kind: valid ? .string : .invalid, range: range))
                 return
             }
             if byte == Ascii.newline || byte == Ascii.carriageReturn { break }
             if byte == Ascii.backslash {
                 if let (scalar, length) = escape(at: position) {
-                    value.unicodeScalars.append(scalar)
+                    value.append(contentsOf: String(scalar).utf8)
                     position += length
                 } else {
                     let length = position + 1 < bytes.count && bytes[position + 1] != Ascii.newline ? 2 : 1
@@ -191,10 +218,8 @@ struct Lexer {
                 }
                 continue
             }
-            let scalarStart = position
+            value.append(byte)
             position += 1
-            while position < bytes.count, bytes[position] & 0xC0 == 0x80 { position += 1 }
-            value += file.text(in: SourceRange(start: scalarStart, end: position))
         }
         report(.unterminatedString, at: SourceRange(start: start, end: position))
         tokens.append(Token(kind: .invalid, range: SourceRange(start: start, end: position)))

@@ -27,7 +27,7 @@ public enum TokenKind: Sendable, Hashable {
         }
     }
 
-    /// Punctuation and its spelling, longest first (the order the lexer tries them in).
+    /// Punctuation and its spelling, for messages.
     static let punctuation: [(String, TokenKind)] = [
         ("...", .ellipsis),
         ("->", .arrow), ("==", .equal), ("!=", .notEqual), ("<=", .lessEqual), (">=", .greaterEqual),
@@ -50,7 +50,19 @@ public enum Keyword: String, Sendable, CaseIterable {
     case tool, llm, `as`
     case `true`, `false`, null, and, or, not
 
-    static let byName: [String: Keyword] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+    /// The keywords' spellings as bytes, grouped by length, for matching without building strings.
+    private static let byLength: [[(spelling: [UInt8], keyword: Keyword)]] = {
+        var table = [[(spelling: [UInt8], keyword: Keyword)]](repeating: [], count: 16)
+        for keyword in allCases { table[keyword.rawValue.utf8.count].append((Array(keyword.rawValue.utf8), keyword)) }
+        return table
+    }()
+
+    /// The keyword these bytes spell, if any.
+    static func match(_ bytes: ArraySlice<UInt8>) -> Keyword? {
+        guard bytes.count < byLength.count else { return nil }
+        for candidate in byLength[bytes.count] where candidate.spelling.elementsEqual(bytes) { return candidate.keyword }
+        return nil
+    }
 }
 
 /// A token: its kind and where it is. Its text is read back from the source when needed.
