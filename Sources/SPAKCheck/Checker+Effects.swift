@@ -225,18 +225,20 @@ extension Checker {
         report(&self, .templateUnknownVariable(reference.name), notes, notes.isEmpty ? suggestion : nil)
     }
 
-    /// Finds where a template name is written inside a string literal's source, searching
-    /// forward; falls back to the whole literal (escapes can hide the exact spot).
+    /// Finds where a template name is written inside a string literal's source: inside the
+    /// next `{{…}}` tag that holds it, searching forward from `start`; falls back to the whole
+    /// literal (escapes can hide the exact spot).
     private func locate(_ name: String, in range: SourceRange, from start: inout Int) -> SourceRange {
         let needle = Array(name.utf8)
         let bytes = file.bytes
-        var index = max(start, range.start)
-        while index + needle.count <= range.end {
-            if bytes[index] == needle[0], Array(bytes[index..<index + needle.count]) == needle {
-                start = index + needle.count
-                return SourceRange(start: index, end: index + needle.count)
+        var tagSearch = max(start, range.start)
+        while let open = bytes.firstRange(of: [0x7B, 0x7B], in: tagSearch..<range.end),
+              let close = bytes.firstRange(of: [0x7D, 0x7D], in: open.upperBound..<range.end) {
+            if let found = bytes.firstRange(of: needle, in: open.upperBound..<close.lowerBound) {
+                start = close.upperBound
+                return SourceRange(start: found.lowerBound, end: found.upperBound)
             }
-            index += 1
+            tagSearch = close.upperBound
         }
         return range
     }

@@ -74,7 +74,7 @@ extension Checker {
         switch lookup {
         case .constantsOnly:
             report(.undefinedName(name.name), at: name.range,
-                   notes: [DiagnosticNote("a parameter's default must be a literal")])
+                   notes: [DiagnosticNote("a parameter's default cannot name variables or other parameters")])
             return .any
         case .boundSoFar:
             if let variable = scope[name.name] { return variable.type }

@@ -26,7 +26,9 @@ extension Checker {
         }
     }
 
-    /// Binds a name, warning where it hides a parameter or an earlier loop's variable.
+    /// Binds a name: an error for a builtin, a warning where it hides a task parameter, and a
+    /// warning where a loop variable reuses a name bound earlier. Rebinding otherwise is normal
+    /// (loops rebind on every pass); the name's type becomes the common type of its bindings.
     mutating func bind(_ name: Identifier, _ type: ValueType, origin: Variable.Origin) {
         if let existing = scope[name.name] {
             switch existing.origin {

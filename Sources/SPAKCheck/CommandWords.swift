@@ -89,7 +89,7 @@ public enum CommandWords {
 
 extension [UInt8] {
     /// The first occurrence of `needle` within `range`.
-    func firstRange(of needle: [UInt8], in range: Range<Int>) -> Range<Int>? {
+    public func firstRange(of needle: [UInt8], in range: Range<Int>) -> Range<Int>? {
         guard !needle.isEmpty, range.count >= needle.count else { return nil }
         var start = range.lowerBound
         while start + needle.count <= range.upperBound {

@@ -37,7 +37,7 @@ struct CheckCommand: SpakSubcommand {
                 checkedCount += 1
                 var bag = DiagnosticBag()
                 bag.add(contentsOf: checked.diagnostics)
-                all.add(contentsOf: bag.diagnostics)
+                all.merge(bag)
                 if bag.hasErrors, status == .success { status = .diagnostics }
                 rendered += DiagnosticRenderer().render(bag)
             } catch {
@@ -49,8 +49,9 @@ struct CheckCommand: SpakSubcommand {
         case .json:
             io.out(DiagnosticJSON(all).encoded())
         case .text:
+            let errors = all.errorCount + all.suppressedErrors
             let summary = "\(checkedCount) file\(checkedCount == 1 ? "" : "s") checked: "
-                + "\(all.errorCount) error\(all.errorCount == 1 ? "" : "s"), "
+                + "\(errors) error\(errors == 1 ? "" : "s"), "
                 + "\(all.warningCount) warning\(all.warningCount == 1 ? "" : "s")\n"
             io.out(rendered + summary)
         }

@@ -126,6 +126,12 @@ public struct DiagnosticBag: Sendable {
         diagnostics.append(diagnostic)
     }
 
+    /// Adds everything another bag holds, its count of suppressed errors included.
+    public mutating func merge(_ other: DiagnosticBag) {
+        diagnostics.append(contentsOf: other.diagnostics)
+        suppressedErrors += other.suppressedErrors
+    }
+
     /// Adds several diagnostics.
     public mutating func add(contentsOf other: [Diagnostic]) {
         for diagnostic in other { add(diagnostic) }

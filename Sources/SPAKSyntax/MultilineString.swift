@@ -1,6 +1,6 @@
 /// The meaning of a `"""…"""` literal's raw text.
 ///
-/// - Text with no line break is taken as written: `"""say "hi""""` is `say "hi`.
+/// - Text with no line break is taken as written: `"""say "hi" twice"""` is `say "hi" twice`.
 /// - Otherwise a first line holding only spaces or tabs is dropped, and when the closing
 ///   `"""` stands on a line of its own, that line's indentation is removed from every line
 ///   (and that line, with the line break before it, is dropped). Lines indented less keep

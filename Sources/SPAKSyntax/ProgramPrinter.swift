@@ -289,10 +289,11 @@ struct Writer {
 
     // MARK: Strings
 
-    /// A multi-line value prints as an indented `"""` block when that form can hold it;
-    /// everything else prints as a quoted string with escapes.
+    /// Text of two or more non-empty lines prints as an indented `"""` block when that form can
+    /// hold it; everything else prints as a quoted string with escapes.
     static func stringLiteral(_ value: String, indent: Int) -> String {
-        guard value.utf8.contains(UInt8(ascii: "\n")), !value.contains("\"\"\""),
+        let contentLines = value.utf8.split(separator: UInt8(ascii: "\n")).count(where: { !$0.isEmpty })
+        guard contentLines >= 2, !value.contains("\"\"\""),
               !value.utf8.contains(UInt8(ascii: "\r")) else { return quoted(value) }
         let prefix = String(repeating: "  ", count: indent + 1)
         var text = "\"\"\"\n"

@@ -41,7 +41,7 @@ struct PrinterTests {
 
     @Test("strings print with the escapes they need", arguments: [
         ("a\"b\\c", #""a\"b\\c""#), ("tab\there", #""tab\there""#), ("\u{1}", #""\u{1}""#),
-        ("line1\nline2", "\"\"\"\n  line1\n  line2\n  \"\"\""), ("has \"\"\" and\nnewline", #""has \"\"\" and\nnewline""#),
+        ("line1\nline2", "\"\"\"\n  line1\n  line2\n  \"\"\""), ("\n", #""\n""#), ("one\n", #""one\n""#), ("has \"\"\" and\nnewline", #""has \"\"\" and\nnewline""#),
     ])
     func strings(value: String, printed: String) {
         #expect(Writer.stringLiteral(value, indent: 0) == printed)
