@@ -1,18 +1,7 @@
 /// How serious a diagnostic is. Errors make `spak check` exit 1; warnings do not.
-public enum Severity: String, Sendable, Codable, Comparable {
+public enum Severity: String, Sendable, Codable {
     case error
     case warning
-    case note
-
-    private var rank: Int {
-        switch self {
-        case .error: 2
-        case .warning: 1
-        case .note: 0
-        }
-    }
-
-    public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
 }
 
 /// A secondary message pointing at a related place ("first defined here").

@@ -58,11 +58,6 @@ public struct SourceFile: Sendable {
         return SourceLocation(line: lineIndex + 1, column: max(1, column))
     }
 
-    /// The byte offset at which a 1-based line starts.
-    public func offset(ofLine line: Int) -> Int {
-        lineStarts[max(0, min(line - 1, lineStarts.count - 1))]
-    }
-
     /// The byte range of a 1-based line, without its line terminator (`\n` or `\r\n`).
     public func lineRange(_ line: Int) -> SourceRange {
         let index = max(0, min(line - 1, lineStarts.count - 1))
@@ -123,7 +118,4 @@ public struct SourceRange: Sendable, Hashable, Codable {
     public func union(_ other: SourceRange) -> SourceRange {
         SourceRange(start: min(start, other.start), end: max(end, other.end))
     }
-
-    /// Number of bytes covered.
-    public var length: Int { end - start }
 }
