@@ -19,8 +19,17 @@ public struct CheckedProgram: Sendable {
     /// Syntax diagnostics, then the checker's (only when the syntax was clean).
     public let diagnostics: [Diagnostic]
 
-    /// Whether any diagnostic is an error.
-    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    /// Whether any error was found.
+    public var hasErrors: Bool { parse.droppedErrors > 0 || diagnostics.contains { $0.severity == .error } }
+
+    /// The diagnostics in a bag that keeps the per-file display limit and counts every error,
+    /// those the parser only counted included.
+    public var bag: DiagnosticBag {
+        var bag = DiagnosticBag()
+        bag.add(contentsOf: diagnostics)
+        bag.countSuppressed(parse.droppedErrors)
+        return bag
+    }
 }
 
 /// Read → parse → check, the front half of every command.
@@ -56,13 +65,21 @@ public enum Frontend {
         return (file, Diagnostic(.invalidUTF8(byteOffset: badOffset), in: file, at: .at(badOffset)))
     }
 
+    /// Parses a loaded file; text that is not UTF-8 yields no tree, only its diagnostic.
+    public static func parse(_ file: SourceFile, encodingError: Diagnostic? = nil) -> ParseResult {
+        if let encodingError { return ParseResult(program: Program(task: nil), diagnostics: [encodingError], file: file) }
+        return SPAKParser.parse(file)
+    }
+
+    /// Reads and parses a file (syntax only).
+    public static func parse(path: String) throws(LoadFailure) -> ParseResult {
+        let loaded = try load(path: path)
+        return parse(loaded.file, encodingError: loaded.encodingError)
+    }
+
     /// Parses and, when the syntax is clean, checks a loaded file.
     public static func check(_ file: SourceFile, encodingError: Diagnostic? = nil) -> CheckedProgram {
-        if let encodingError {
-            let parse = ParseResult(program: Program(task: nil), diagnostics: [encodingError], file: file)
-            return CheckedProgram(parse: parse, diagnostics: [encodingError])
-        }
-        let parse = SPAKParser.parse(file)
+        let parse = parse(file, encodingError: encodingError)
         guard !parse.hasErrors else { return CheckedProgram(parse: parse, diagnostics: parse.diagnostics) }
         let directory = (file.path as NSString).deletingLastPathComponent
         let semantic = ProgramChecker.check(parse, templateDirectory: directory.isEmpty ? "." : directory)

@@ -35,8 +35,7 @@ struct CheckCommand: SpakSubcommand {
             do {
                 let checked = try Frontend.check(path: path)
                 checkedCount += 1
-                var bag = DiagnosticBag()
-                bag.add(contentsOf: checked.diagnostics)
+                let bag = checked.bag
                 all.merge(bag)
                 if bag.hasErrors, status == .success { status = .diagnostics }
                 rendered += DiagnosticRenderer().render(bag)

@@ -29,29 +29,26 @@ struct FormatCommand: SpakSubcommand {
         var status = ExitStatus.success
         func raise(_ code: ExitStatus) { if code.rawValue > status.rawValue { status = code } }
         for path in files {
-            let loaded: (file: SourceFile, encodingError: Diagnostic?)
+            let parse: ParseResult
             do {
-                loaded = try Frontend.load(path: path)
+                parse = try Frontend.parse(path: path)
             } catch {
                 io.err("spak: error: \(error)\n")
                 raise(.usageOrIO)
                 continue
             }
-            let parse = loaded.encodingError == nil ? SPAKParser.parse(loaded.file) : nil
-            guard let parse, !parse.hasErrors else {
-                var bag = DiagnosticBag()
-                bag.add(contentsOf: parse?.diagnostics ?? [loaded.encodingError].compactMap { $0 })
-                io.err(DiagnosticRenderer().render(bag))
+            guard !parse.hasErrors else {
+                io.err(DiagnosticRenderer().render(parse.bag))
                 raise(.diagnostics)
                 continue
             }
-            let formatted = ProgramPrinter(program: parse.program, source: loaded.file).print(parse.program)
+            let formatted = ProgramPrinter(program: parse.program, source: parse.file).print(parse.program)
             guard Self.preservesTree(parse, formatted) else {
                 io.err("spak: internal error: formatting \(path) would change its meaning; the file was left as it is\n")
                 raise(.usageOrIO)
                 continue
             }
-            let changed = formatted != loaded.file.text
+            let changed = formatted != parse.file.text
             if stdout {
                 io.out(formatted)
             } else if check {

@@ -24,22 +24,18 @@ struct ParseCommand: SpakSubcommand {
     var noLocations = false
 
     func execute(io: CommandIO) -> ExitStatus {
-        let loaded: (file: SourceFile, encodingError: Diagnostic?)
+        let parse: ParseResult
         do {
-            loaded = try Frontend.load(path: file)
+            parse = try Frontend.parse(path: file)
         } catch {
             io.err("spak: error: \(error)\n")
             return .usageOrIO
         }
-        let parse = loaded.encodingError == nil ? SPAKParser.parse(loaded.file) : nil
-        let diagnostics = parse?.diagnostics ?? [loaded.encodingError].compactMap { $0 }
-        var bag = DiagnosticBag()
-        bag.add(contentsOf: diagnostics)
-        if bag.hasErrors || parse == nil {
-            io.err(DiagnosticRenderer().render(bag))
+        guard !parse.hasErrors else {
+            io.err(DiagnosticRenderer().render(parse.bag))
             return .diagnostics
         }
-        let tree = ProgramJSON(file: loaded.file, includeLocations: !noLocations).json(parse!.program)
+        let tree = ProgramJSON(file: parse.file, includeLocations: !noLocations).json(parse.program)
         io.out((json ? tree.serialized() : Outline.render(tree)) + "\n")
         return .success
     }

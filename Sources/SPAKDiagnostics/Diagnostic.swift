@@ -106,18 +106,34 @@ public struct DiagnosticBag: Sendable {
     /// Creates an empty bag.
     public init(errorLimit: Int = 200) { self.errorLimit = errorLimit }
 
+    /// The number of errors kept.
+    public private(set) var errorCount = 0
+    /// The number of warnings kept.
+    public private(set) var warningCount = 0
+
     /// Adds a diagnostic, unless the error limit is reached.
     public mutating func add(_ diagnostic: Diagnostic) {
-        if diagnostic.severity == .error, errorCount >= errorLimit {
-            suppressedErrors += 1
-            return
+        switch diagnostic.severity {
+        case .error:
+            guard errorCount < errorLimit else {
+                suppressedErrors += 1
+                return
+            }
+            errorCount += 1
+        case .warning:
+            warningCount += 1
         }
         diagnostics.append(diagnostic)
     }
 
+    /// Counts errors that were found but never stored (a lexer's flood, say).
+    public mutating func countSuppressed(_ count: Int) { suppressedErrors += count }
+
     /// Adds everything another bag holds, its count of suppressed errors included.
     public mutating func merge(_ other: DiagnosticBag) {
         diagnostics.append(contentsOf: other.diagnostics)
+        errorCount += other.errorCount
+        warningCount += other.warningCount
         suppressedErrors += other.suppressedErrors
     }
 
@@ -126,10 +142,6 @@ public struct DiagnosticBag: Sendable {
         for diagnostic in other { add(diagnostic) }
     }
 
-    /// The number of errors kept.
-    public var errorCount: Int { diagnostics.count(where: { $0.severity == .error }) }
-    /// The number of warnings kept.
-    public var warningCount: Int { diagnostics.count(where: { $0.severity == .warning }) }
     /// Whether any error was reported (kept or suppressed).
     public var hasErrors: Bool { errorCount > 0 || suppressedErrors > 0 }
 

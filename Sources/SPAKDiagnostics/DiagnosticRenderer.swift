@@ -52,34 +52,39 @@ public struct DiagnosticRenderer: Sendable {
         return out
     }
 
-    /// The source line of `range` with a caret line under the span.
+    /// The source line of `range` with a caret line under the span. Only a window of the
+    /// line around the span is read, so a 10 MB line costs no more than a short one.
     func excerpt(_ file: SourceFile, _ range: SourceRange) -> String {
-        let start = file.location(of: range.start)
-        let lineRange = file.lineRange(start.line)
-        let lineScalars = Array(file.text(in: lineRange).unicodeScalars)
-        let endOffset = min(max(range.end, range.start), lineRange.end)
-        let endColumn = endOffset > range.start ? file.location(of: endOffset).column : start.column + 1
-        var first = start.column - 1
-        var last = max(first + 1, endColumn - 1)
-        // A window around the span for very long lines (a 10 MB line is not printed whole).
-        var windowStart = 0
-        var windowEnd = lineScalars.count
-        if lineScalars.count > maxExcerptWidth {
-            windowStart = max(0, first - maxExcerptWidth / 2)
-            windowEnd = min(lineScalars.count, windowStart + maxExcerptWidth)
+        let bytes = file.bytes
+        let line = file.location(of: range.start).line
+        let lineRange = file.lineRange(line)
+        let caretStart = min(max(range.start, lineRange.start), lineRange.end)
+        let caretEnd = min(max(range.end, caretStart), lineRange.end)
+        func isScalarStart(_ index: Int) -> Bool { bytes[index] & 0xC0 != 0x80 }
+        // Back from the caret by up to half the width, then forward by up to the width.
+        var windowStart = caretStart
+        var scalarsBack = 0
+        while windowStart > lineRange.start, scalarsBack < maxExcerptWidth / 2 {
+            windowStart -= 1
+            if isScalarStart(windowStart) { scalarsBack += 1 }
         }
-        first = min(max(first, windowStart), windowEnd) - windowStart
-        last = min(max(last, windowStart + first + 1), windowEnd + 1) - windowStart
-        let shown = lineScalars[windowStart..<windowEnd]
-        let lead = windowStart > 0 ? "…" : ""
-        let tail = windowEnd < lineScalars.count ? "…" : ""
-        var text = lead
-        text.unicodeScalars.append(contentsOf: shown)
-        text += tail
-        var caret = String(repeating: " ", count: lead.isEmpty ? 0 : 1)
-        for scalar in shown.prefix(first) { caret.unicodeScalars.append(scalar == "\t" ? "\t" : " ") }
-        caret += "^" + String(repeating: "~", count: max(0, last - first - 1))
-        let gutter = String(start.line)
+        var windowEnd = windowStart
+        var scalarsShown = 0
+        while windowEnd < lineRange.end, scalarsShown < maxExcerptWidth {
+            windowEnd += 1
+            while windowEnd < lineRange.end, !isScalarStart(windowEnd) { windowEnd += 1 }
+            scalarsShown += 1
+        }
+        let lead = windowStart > lineRange.start ? "…" : ""
+        let tail = windowEnd < lineRange.end ? "…" : ""
+        let text = lead + file.text(in: SourceRange(start: windowStart, end: windowEnd)) + tail
+        var caret = lead.isEmpty ? "" : " "
+        for scalar in file.text(in: SourceRange(start: windowStart, end: caretStart)).unicodeScalars {
+            caret += scalar == "\t" ? "\t" : " "
+        }
+        let underlined = file.text(in: SourceRange(start: caretStart, end: min(caretEnd, windowEnd))).unicodeScalars.count
+        caret += "^" + String(repeating: "~", count: max(0, underlined - 1))
+        let gutter = String(line)
         let pad = String(repeating: " ", count: max(gutter.count, 4))
         return "\(pad.dropLast(gutter.count))\(gutter) | \(text)\n\(pad) | \(caret)\n"
     }

@@ -11,6 +11,8 @@ struct Lexer {
     private(set) var tokens: [Token] = []
     private(set) var comments: [Comment] = []
     private(set) var diagnostics: [Diagnostic] = []
+    /// Errors found past `SPAKParser.storedDiagnosticsLimit`, counted but not kept.
+    private(set) var droppedErrors = 0
     /// Decoded values of string tokens, by the token's start offset.
     private(set) var stringValues: [Int: String] = [:]
 
@@ -56,12 +58,19 @@ struct Lexer {
         }
     }
 
+    /// One diagnostic and one token for a run of characters no terminal matches (a binary
+    /// file is one run per line, not one error per byte).
     private mutating func lexUnexpectedCharacter() {
         let start = position
         position += 1
         while position < bytes.count, bytes[position] & 0xC0 == 0x80 { position += 1 }
+        let first = SourceRange(start: start, end: position)
+        while position < bytes.count, startsUnexpectedCharacter(at: position) {
+            position += 1
+            while position < bytes.count, bytes[position] & 0xC0 == 0x80 { position += 1 }
+        }
         let range = SourceRange(start: start, end: position)
-        let scalar = file.text(in: range).unicodeScalars.first ?? "?"
+        let scalar = file.text(in: first).unicodeScalars.first ?? "?"
         let shown = scalar.value < 0x20 || scalar.value == 0x7F || scalar.properties.isWhitespace
             ? "U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4))"
             : "`\(scalar)`"
@@ -94,6 +103,15 @@ struct Lexer {
         case UInt8(ascii: "<"): return next == UInt8(ascii: "=") ? (.lessEqual, 2) : (.less, 1)
         case UInt8(ascii: ">"): return next == UInt8(ascii: "=") ? (.greaterEqual, 2) : (.greater, 1)
         default: return nil
+        }
+    }
+
+    /// Whether no token can start at `index` (and it is not whitespace).
+    private func startsUnexpectedCharacter(at index: Int) -> Bool {
+        let byte = bytes[index]
+        switch byte {
+        case Ascii.space, Ascii.tab, Ascii.newline, Ascii.carriageReturn, Ascii.quote: return false
+        default: return !Ascii.isDigit(byte) && !Ascii.isIdentifierStart(byte) && punctuation(at: index) == nil
         }
     }
 
@@ -274,6 +292,10 @@ struct Lexer {
     }
 
     private mutating func report(_ message: DiagnosticMessage, at range: SourceRange) {
+        guard diagnostics.count < SPAKParser.storedDiagnosticsLimit else {
+            droppedErrors += 1
+            return
+        }
         diagnostics.append(Diagnostic(message, in: file, at: range))
     }
 }

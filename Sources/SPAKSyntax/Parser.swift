@@ -8,16 +8,28 @@ public struct ParseResult: Sendable {
     public let diagnostics: [Diagnostic]
     /// The file that was parsed.
     public let file: SourceFile
+    /// Errors found past `SPAKParser.storedDiagnosticsLimit`: counted, not kept.
+    public let droppedErrors: Int
 
     /// Creates a result (the parser makes these; so does the front end for unreadable text).
-    public init(program: Program, diagnostics: [Diagnostic], file: SourceFile) {
+    public init(program: Program, diagnostics: [Diagnostic], file: SourceFile, droppedErrors: Int = 0) {
         self.program = program
         self.diagnostics = diagnostics
         self.file = file
+        self.droppedErrors = droppedErrors
     }
 
-    /// Whether any diagnostic is an error.
-    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    /// Whether any error was found.
+    public var hasErrors: Bool { droppedErrors > 0 || diagnostics.contains { $0.severity == .error } }
+
+    /// The diagnostics in a bag that keeps the per-file display limit and counts every error,
+    /// those only counted here included.
+    public var bag: DiagnosticBag {
+        var bag = DiagnosticBag()
+        bag.add(contentsOf: diagnostics)
+        bag.countSuppressed(droppedErrors)
+        return bag
+    }
 }
 
 /// Parses SPAK source. It never stops at the first error: it reports each one, skips to the
@@ -27,6 +39,10 @@ public enum SPAKParser {
     /// diagnostic instead of exhausting the stack.
     public static let nestingLimit = 200
 
+    /// At most this many diagnostics are kept per file; later ones are only counted, so a
+    /// file of garbage costs time and memory in proportion to its size, not to its errors.
+    public static let storedDiagnosticsLimit = 1_000
+
     /// Parses a file.
     public static func parse(_ file: SourceFile) -> ParseResult {
         var lexer = Lexer(file: file)
@@ -35,7 +51,8 @@ public enum SPAKParser {
         parser.diagnostics = lexer.diagnostics
         let task = parser.parseProgram()
         return ParseResult(
-            program: Program(task: task, comments: lexer.comments), diagnostics: parser.diagnostics, file: file)
+            program: Program(task: task, comments: lexer.comments), diagnostics: parser.diagnostics, file: file,
+            droppedErrors: lexer.droppedErrors + parser.droppedErrors)
     }
 }
 
@@ -61,6 +78,7 @@ struct Parser {
     var index = 0
     var depth = 0
     var diagnostics: [Diagnostic] = []
+    var droppedErrors = 0
 
     init(file: SourceFile, tokens: [Token], strings: [Int: String]) {
         self.file = file
@@ -347,6 +365,10 @@ struct Parser {
 
     mutating func report(_ message: DiagnosticMessage, at range: SourceRange,
                          notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) {
+        guard diagnostics.count < SPAKParser.storedDiagnosticsLimit else {
+            droppedErrors += 1
+            return
+        }
         diagnostics.append(Diagnostic(message, in: file, at: range, notes: notes, fixIts: fixIts))
     }
 

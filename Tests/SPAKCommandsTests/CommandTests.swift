@@ -48,7 +48,16 @@ struct CheckCommandTests {
         var random = SystemRandomNumberGenerator()
         try Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &random) }).write(to: binary)
         let nul = try write("task t() {\u{0}}", to: "nul.spak", in: scratch)
+        let garbageLine = try write("task t() { step s { let x = 1 " + String(repeating: "@", count: 10_000_000) + " } }",
+                                    to: "garbage-line.spak", in: scratch)
+        let longString = try write("task t() { step s { let x = \"" + String(repeating: "a", count: 10_000_000) + "\" } }",
+                                   to: "long-string.spak", in: scratch)
+        let deep = try write("task t() { step s { let x = " + String(repeating: "[", count: 10_000)
+                             + String(repeating: "]", count: 10_000) + " } }", to: "deep.spak", in: scratch)
         let cases: [(String, Int32, String)] = [
+            (garbageLine, 1, "error: unexpected character `@` [E101]"),
+            (longString, 0, "1 file checked: 0 errors, 0 warnings"),
+            (deep, 1, "nesting is deeper than 200 levels"),
             (empty, 1, "error: empty program"),
             (binary.path, 1, "error: "),
             (nul, 1, "unexpected character U+0000"),
@@ -58,6 +67,7 @@ struct CheckCommandTests {
         for (path, status, message) in cases {
             let run = runSpak(["check", path])
             #expect(run.status == status, "\(path)")
+            #expect(run.out.utf8.count < 20_000, "a long line is shown as a window, not whole")
             #expect((run.out + run.err).contains(message), "\(path): \(run.out)\(run.err)")
         }
     }
