@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "SPAKDiagnostics"),
@@ -22,9 +23,17 @@ let package = Package(
             dependencies: ["SPAKSyntax", "SPAKDiagnostics", .product(name: "Mustache", package: "swift-mustache")]
         ),
         .target(
-            name: "SPAKCommands",
+            name: "SPAKKernel",
             dependencies: [
                 "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "SPAKCommands",
+            dependencies: [
+                "SPAKKernel", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -34,6 +43,7 @@ let package = Package(
         .testTarget(name: "SPAKDiagnosticsTests", dependencies: ["SPAKDiagnostics", "SPAKTestSupport"]),
         .testTarget(name: "SPAKSyntaxTests", dependencies: ["SPAKSyntax", "SPAKTestSupport"]),
         .testTarget(name: "SPAKCheckTests", dependencies: ["SPAKCheck", "SPAKTestSupport"]),
+        .testTarget(name: "SPAKKernelTests", dependencies: ["SPAKKernel", "SPAKTestSupport"]),
         .testTarget(name: "SPAKCommandsTests", dependencies: ["SPAKCommands", "SPAKCheck", "SPAKTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -70,7 +70,7 @@ extension Checker {
     }
 
     private mutating func checkOnFail(_ policy: OnFailPolicy, at range: SourceRange, in step: Identifier, body: Block) {
-        if Self.boundNames(in: body.statements).isDisjoint(with: invariantRoots) {
+        if Bindings.names(boundBy: body.statements).isDisjoint(with: invariantRoots) {
             report(.policyNeverTriggers(step: step.name), at: range)
         }
         guard case .retry(let target, let bound) = policy else { return }
@@ -89,34 +89,6 @@ extension Checker {
                 report(.integerOverflow(spelling), at: bound.range)
             }
         }
-    }
-
-    /// Names bound by `let` and effect bindings anywhere in these statements.
-    static func boundNames(in statements: [Statement]) -> Set<String> {
-        var names: Set<String> = []
-        for statement in statements {
-            switch statement {
-            case .let(let name, _, _): names.insert(name.name)
-            case .effect(let effect): if let binding = effect.binding { names.insert(binding.name.name) }
-            case .if(let statement):
-                names.formUnion(boundNames(in: statement.then.statements))
-                var otherwise = statement.otherwise
-                while let branch = otherwise {
-                    switch branch {
-                    case .block(let block):
-                        names.formUnion(boundNames(in: block.statements))
-                        otherwise = nil
-                    case .elseIf(let nested):
-                        names.formUnion(boundNames(in: nested.then.statements))
-                        otherwise = nested.otherwise
-                    }
-                }
-            case .step(_, let body, _): names.formUnion(boundNames(in: body.statements))
-            case .repeat(let loop): names.formUnion(boundNames(in: loop.body.statements))
-            case .onFail: break
-            }
-        }
-        return names
     }
 
     private mutating func checkIf(_ statement: IfStatement) {

@@ -21,7 +21,7 @@ extension Checker {
             case .invariant(let name, let condition, _):
                 if let first = invariants[name.name] { duplicate("invariant", name, first: first) }
                 invariants[name.name] = invariants[name.name] ?? name.range
-                invariantRoots.formUnion(Self.names(in: condition))
+                invariantRoots.formUnion(Bindings.names(readBy: condition))
             case .allow(let effect, let prefix, _):
                 checkAllow(effect, prefix)
             case .budget(let target, let limit, _):
@@ -106,21 +106,6 @@ extension Checker {
         guard !hasDynamicCommand else { return }
         for line in allowLines where !line.used {
             report(.allowUnused(line.prefix.value), at: line.prefix.range)
-        }
-    }
-
-    /// The variable names an expression reads (not function names or fields).
-    static func names(in expr: Expr) -> Set<String> {
-        switch expr.kind {
-        case .name(let name): [name]
-        case .list(let items): items.reduce(into: []) { $0.formUnion(names(in: $1)) }
-        case .map(let entries): entries.reduce(into: []) { $0.formUnion(names(in: $1.value)) }
-        case .field(let base, _): names(in: base)
-        case .index(let base, let index): names(in: base).union(names(in: index))
-        case .call(_, let arguments): arguments.reduce(into: []) { $0.formUnion(names(in: $1.value)) }
-        case .unary(_, let operand): names(in: operand)
-        case .binary(_, let lhs, let rhs): names(in: lhs).union(names(in: rhs))
-        case .integer, .float, .duration, .string, .bool, .null, .missing: []
         }
     }
 

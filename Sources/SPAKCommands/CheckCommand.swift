@@ -37,7 +37,7 @@ struct CheckCommand: SpakSubcommand {
                 checkedCount += 1
                 let bag = checked.bag
                 all.merge(bag)
-                if bag.hasErrors, status == .success { status = .diagnostics }
+                if bag.hasErrors, status == .success { status = .failure }
                 rendered += DiagnosticRenderer().render(bag)
             } catch {
                 io.err("spak: error: \(error)\n")

@@ -23,8 +23,16 @@ public struct CommandIO: Sendable {
 public enum ExitStatus: Int32, Sendable {
     /// Success: no errors (warnings allowed).
     case success = 0
-    /// The input has errors (diagnostics were printed), or `fmt --check` found changes.
-    case diagnostics = 1
+    /// The input has errors (diagnostics were printed), `fmt --check` found changes, or the
+    /// run failed (an invariant, a budget, a run-time error).
+    case failure = 1
     /// Bad usage, or a file that cannot be read or written.
     case usageOrIO = 2
+    /// The run is suspended, waiting for an answer.
+    case suspended = 3
+    /// The run cannot go on as asked: no such run, a damaged record, a program edited since
+    /// the run started, or nothing to resume.
+    case runUnusable = 4
+    /// Another process is working on the run.
+    case runBusy = 5
 }

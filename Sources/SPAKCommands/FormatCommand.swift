@@ -39,7 +39,7 @@ struct FormatCommand: SpakSubcommand {
             }
             guard !parse.hasErrors else {
                 io.err(DiagnosticRenderer().render(parse.bag))
-                raise(.diagnostics)
+                raise(.failure)
                 continue
             }
             let formatted = ProgramPrinter(program: parse.program, source: parse.file).print(parse.program)
@@ -54,7 +54,7 @@ struct FormatCommand: SpakSubcommand {
             } else if check {
                 if changed {
                     io.out("would reformat \(path)\n")
-                    raise(.diagnostics)
+                    raise(.failure)
                 }
             } else if changed {
                 do {

@@ -33,7 +33,7 @@ struct ParseCommand: SpakSubcommand {
         }
         guard !parse.hasErrors else {
             io.err(DiagnosticRenderer().render(parse.bag))
-            return .diagnostics
+            return .failure
         }
         let tree = ProgramJSON(file: parse.file, includeLocations: !noLocations).json(parse.program)
         io.out((json ? tree.serialized() : Outline.render(tree)) + "\n")

@@ -1,0 +1,91 @@
+import Foundation
+import SPAKCheck
+import SPAKKernel
+
+/// `--responder CMD`: each request's JSON goes to the command's standard input, and its
+/// standard output is the answer (the seed's "mock script").
+struct ResponderSource: AnswerSource {
+    let command: String
+
+    mutating func answer(_ request: PendingRequest, answersUsed: inout Int) throws(AnswerFailure) -> Answer? {
+        let words: [String]
+        do { words = try CommandWords.split(command) } catch { throw AnswerFailure("the responder `\(command)` cannot be split into words") }
+        guard !words.isEmpty else { throw AnswerFailure("the responder command is empty") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = words
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        do {
+            try process.run()
+        } catch {
+            throw AnswerFailure("cannot start the responder `\(command)`: \(error.localizedDescription)")
+        }
+        let payload = Data((JSONText.line(request.value)).utf8)
+        let writer = Thread { try? input.fileHandleForWriting.write(contentsOf: payload); try? input.fileHandleForWriting.close() }
+        writer.start()
+        let stdout = output.fileHandleForReading.readDataToEndOfFile()
+        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let detail = String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw AnswerFailure("the responder `\(command)` exited with \(process.terminationStatus)\(detail.isEmpty ? "" : ": \(detail)")")
+        }
+        var text = String(decoding: stdout, as: UTF8.self)
+        if text.hasSuffix("\n") { text.removeLast() }
+        return Answer(value: .string(text), answeredBy: "responder: \(command)")
+    }
+}
+
+/// `--answers FILE`: answers in order, one JSON value per line (a string is the answer text;
+/// an object with `exit_code` is a `tool.run` result; `{"answer": "..."}` is also accepted).
+/// When the file runs out, the run suspends for a person.
+struct AnswersFileSource: AnswerSource {
+    let path: String
+    private let lines: [String]
+
+    init(path: String) throws(AnswerFailure) {
+        self.path = path
+        guard let data = FileManager.default.contents(atPath: path) else { throw AnswerFailure("cannot read the answers file \(path)") }
+        lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    }
+
+    mutating func answer(_ request: PendingRequest, answersUsed: inout Int) throws(AnswerFailure) -> Answer? {
+        guard answersUsed < lines.count else { return nil }
+        let line = lines[answersUsed]
+        let number = answersUsed + 1
+        let value: Value
+        do { value = try JSON.parse(line) } catch { throw AnswerFailure("\(path):\(number): not a JSON value (\(error))") }
+        answersUsed += 1
+        let by = "answers: \(path)#\(number)"
+        switch value {
+        case .string: return Answer(value: value, answeredBy: by)
+        case .map(let fields):
+            if let answer = fields["answer"] { return Answer(value: answer, answeredBy: by) }
+            return Answer(value: .string(JSON.serialize(value)), answeredBy: by)
+        default:
+            throw AnswerFailure("\(path):\(number): an answer is a JSON string or object")
+        }
+    }
+}
+
+/// Tries sources in order; the first that answers wins.
+struct AnswerChain: AnswerSource {
+    var sources: [any AnswerSource]
+
+    mutating func answer(_ request: PendingRequest, answersUsed: inout Int) throws(AnswerFailure) -> Answer? {
+        for index in sources.indices {
+            if let answer = try sources[index].answer(request, answersUsed: &answersUsed) { return answer }
+        }
+        return nil
+    }
+}
+
+enum JSONText {
+    static func line(_ value: Value) -> String { JSON.serialize(value) + "\n" }
+}

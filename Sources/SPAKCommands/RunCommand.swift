@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import SPAKCheck
+import SPAKDiagnostics
+import SPAKKernel
+
+/// `spak run PROGRAM`: check a program, start a run, and go until it ends or waits.
+struct RunCommand: SpakSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Start a run of a program.",
+        discussion: """
+            Checks the program, creates .spak/runs/<id>/ and executes step by step. At an \
+            llm.query (and a tool.run, which this version never executes) the run asks \
+            --responder or --answers; with neither, it suspends: the prompt is written to \
+            pending/prompt.md, and `spak step --resume <id>` goes on once the answer is in \
+            response.txt. Exit codes: 0 completed, 1 program errors or run failed, 2 usage or \
+            I/O error, 3 suspended (waiting for an answer).
+            """
+    )
+
+    @ArgumentParser.Argument(help: "The .spak program to run.")
+    var program: String
+
+    @Option(name: .customLong("param"), help: "A task parameter, NAME=VALUE (repeatable).")
+    var parameters: [String] = []
+
+    @OptionGroup var answers: AnswerOptions
+    @OptionGroup var location: RunsLocation
+
+    func execute(io: CommandIO) -> ExitStatus {
+        let checked: CheckedProgram
+        do {
+            checked = try Frontend.check(path: program)
+        } catch {
+            io.err("spak: error: \(error)\n")
+            return .usageOrIO
+        }
+        guard !checked.hasErrors, let task = checked.parse.program.task else {
+            io.err(DiagnosticRenderer().render(checked.bag))
+            return .failure
+        }
+        let values: [String: Value]
+        do {
+            values = try Parameters.resolve(try parsedParameters(), for: task)
+        } catch {
+            io.err("spak: error: \(error)\n")
+            return .usageOrIO
+        }
+        do {
+            var source = try answers.source()
+            let machine = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
+                                             workspace: answers.workspace)
+            return RunReport.report(try machine.run(answers: &source), machine: machine, io: io)
+        } catch let error as RecordError {
+            io.err("spak: error: \(error)\n")
+            return RunReport.status(for: error)
+        } catch {
+            io.err("spak: error: \(error)\n")
+            return .usageOrIO
+        }
+    }
+
+    private func parsedParameters() throws(Parameters.Problem) -> [(String, String)] {
+        try parameters.map { text throws(Parameters.Problem) in
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw Parameters.Problem(description: "--param takes NAME=VALUE, not `\(text)`")
+            }
+            return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+        }
+    }
+}

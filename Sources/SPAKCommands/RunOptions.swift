@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import SPAKKernel
+
+/// Options every run command shares.
+struct RunsLocation: ParsableArguments {
+    @Option(help: "The folder that holds run folders.")
+    var runsDir = ".spak/runs"
+}
+
+/// Where automatic answers come from.
+struct AnswerOptions: ParsableArguments {
+    @Option(help: "Answer each request by running CMD with the request's JSON on standard input; its standard output is the answer.")
+    var responder: String?
+
+    @Option(help: "Take answers from FILE in order (one JSON value per line).")
+    var answers: String?
+
+    @Option(help: "The folder tool.read and tool.write work in (default: the run's workspace/ folder).")
+    var workspace: String?
+
+    func validate() throws {
+        if responder != nil, answers != nil { throw ValidationError("give --responder or --answers, not both") }
+    }
+
+    func source() throws(AnswerFailure) -> AnswerChain {
+        var chain = AnswerChain(sources: [])
+        if let responder { chain.sources.append(ResponderSource(command: responder)) }
+        if let answers { chain.sources.append(try AnswersFileSource(path: answers)) }
+        return chain
+    }
+}
+
+/// Prints where a run stopped and picks the exit status.
+enum RunReport {
+    static func report(_ stop: Machine.Stop, machine: Machine, io: CommandIO) -> ExitStatus {
+        let folder = machine.folderPath
+        let id = (folder as NSString).lastPathComponent
+        let counters = machine.state.counters
+        let summary = "\(counters.steps) step\(counters.steps == 1 ? "" : "s"), \(counters.llmCalls) llm call\(counters.llmCalls == 1 ? "" : "s"), \(counters.toolRuns) tool run\(counters.toolRuns == 1 ? "" : "s")"
+        switch stop {
+        case .completed:
+            var text = "run \(id) completed (\(summary))\n"
+            for (name, value) in machine.finalMetrics.sorted(by: { $0.key < $1.key }) {
+                text += "  metric \(name) = \(value.text)\n"
+            }
+            text += "  trace:   \(folder)/trace.json\n  metrics: \(folder)/metrics.json\n"
+            io.out(text)
+            return .success
+        case .failed(let reason):
+            io.out("run \(id) failed: \(reason)\n  trace:   \(folder)/trace.json\n  metrics: \(folder)/metrics.json\n")
+            return .failure
+        case .suspended(let pending):
+            io.out("""
+                run \(id) is waiting for an answer to \(pending.effect) in step `\(pending.step)` (program.spak:\(pending.location))
+                  prompt: \(folder)/pending/prompt.md
+                  answer: write it to \(folder)/response.txt, then run: spak step --resume \(id)
+
+                """)
+            return .suspended
+        case .paused:
+            io.out("run \(id) paused after \(summary); next: spak step \(id)\n")
+            return .success
+        }
+    }
+
+    static func status(for error: RecordError) -> ExitStatus {
+        switch error.kind {
+        case .io: .usageOrIO
+        case .busy: .runBusy
+        case .unknownRun, .corrupt, .programChanged, .wrongState: .runUnusable
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import SPAKKernel
+
+/// `spak step RUN` (one step, then pause) and `spak step --resume RUN` (answer the pending
+/// request and go on).
+struct StepCommand: SpakSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step",
+        abstract: "Execute one step of a run, or resume a waiting run with its answer.",
+        discussion: """
+            Without --resume: executes the next step and pauses. With --resume: takes the answer \
+            to the pending request from --response FILE (- for standard input) or the run's \
+            response.txt, then goes on until the run ends or waits again (asking --responder or \
+            --answers first, if given). A run interrupted by a crash is recovered when it is \
+            opened: answers already recorded are reused, and events after the last snapshot \
+            are recomputed. Exit codes: 0 completed or paused, 1 run failed, 2 usage or I/O \
+            error, 3 suspended, 4 no such run or a damaged or edited record, 5 run in use.
+            """
+    )
+
+    @ArgumentParser.Argument(help: "The run: its id (see `spak runs`) or its folder.")
+    var run: String
+
+    @Flag(help: "Answer the pending request and go on until the run ends or waits again.")
+    var resume = false
+
+    @Option(help: "The file holding the answer (- for standard input); default: the run's response.txt.")
+    var response: String?
+
+    @OptionGroup var answers: AnswerOptions
+    @OptionGroup var location: RunsLocation
+
+    func execute(io: CommandIO) -> ExitStatus {
+        do {
+            var source = try answers.source()
+            let opened = try RunStore.open(run, runsDirectory: location.runsDir, workspace: answers.workspace)
+            let machine = opened.machine
+            if let recovery = opened.recovery { io.err("spak: note: \(recovery)\n") }
+            guard case .suspended(let pending) = machine.state.status else {
+                if resume, response != nil {
+                    throw RecordError("run \(run) is not waiting for an answer (it is \(machine.state.status.name))", kind: .wrongState)
+                }
+                if machine.state.status.isFinal {
+                    throw RecordError("run \(run) has already \(machine.state.status.name)", kind: .wrongState)
+                }
+                let stop = try machine.run(answers: &source, singleStep: !resume)
+                return RunReport.report(stop, machine: machine, io: io)
+            }
+            guard resume else {
+                throw RecordError("run \(run) is waiting for an answer to \(pending.effect); answer it with `spak step --resume \(run)`",
+                                  kind: .wrongState)
+            }
+            guard let answer = try answer(for: pending, machine: machine, source: &source, io: io) else {
+                return .usageOrIO
+            }
+            let stop = try machine.resume(with: answer, answers: &source)
+            if response == nil { try? FileManager.default.removeItem(atPath: machine.folderPath + "/response.txt") }
+            return RunReport.report(stop, machine: machine, io: io)
+        } catch let error as RecordError {
+            io.err("spak: error: \(error)\n")
+            return RunReport.status(for: error)
+        } catch {
+            io.err("spak: error: \(error)\n")
+            return .usageOrIO
+        }
+    }
+
+    /// The answer to the pending request: --response, else response.txt, else the sources.
+    private func answer(for pending: PendingRequest, machine: Machine, source: inout AnswerChain, io: CommandIO)
+        throws -> Answer?
+    {
+        let responseFile = machine.folderPath + "/response.txt"
+        if let response {
+            let data = response == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: response)
+            guard let data else {
+                io.err("spak: error: cannot read the answer from \(response)\n")
+                return nil
+            }
+            return try nonEmpty(data, from: response == "-" ? "stdin" : "response-file: \(response)", io: io)
+        }
+        if let data = FileManager.default.contents(atPath: responseFile) {
+            return try nonEmpty(data, from: "response-file", io: io)
+        }
+        if let automatic = try machine.askPending(&source) { return automatic }
+        io.err("""
+            spak: error: no answer for \(pending.effect) in step `\(pending.step)`: write it to \(responseFile) \
+            (the prompt is in \(machine.folderPath)/pending/prompt.md), or pass --response FILE
+
+            """)
+        return nil
+    }
+
+    private func nonEmpty(_ data: Data, from source: String, io: CommandIO) throws -> Answer? {
+        var text = String(decoding: data, as: UTF8.self)
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            io.err("spak: error: the answer (\(source)) is empty; nothing was recorded\n")
+            return nil
+        }
+        if text.hasSuffix("\n") { text.removeLast() }
+        return Answer(value: .string(text), answeredBy: source)
+    }
+}

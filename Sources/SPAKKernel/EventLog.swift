@@ -1,0 +1,152 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A problem with a run's files, or with what was asked of the run, that stops the kernel
+/// from going on safely. Nothing already recorded is changed when one is thrown.
+public struct RecordError: Error, Sendable, CustomStringConvertible {
+    /// What kind of problem: commands give each kind its own exit code.
+    public enum Kind: Sendable {
+        /// A file could not be read or written (a full disk, permissions).
+        case io
+        /// No run by that name.
+        case unknownRun
+        /// A record file is damaged, or the record contradicts itself.
+        case corrupt
+        /// The run's program was edited after the run started.
+        case programChanged
+        /// The run is not in a state that allows what was asked (resume with nothing pending).
+        case wrongState
+        /// Another process holds the run.
+        case busy
+    }
+
+    /// What kind of problem.
+    public let kind: Kind
+    /// What is wrong, in words a user can act on.
+    public let message: String
+
+    /// Creates an error.
+    public init(_ message: String, kind: Kind = .io) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// `events.jsonl`: the durable, append-only record of a run, one JSON event per line.
+///
+/// Events are buffered and written in batches; `sync()` writes them and fsyncs the file.
+/// The machine syncs at every effect boundary and before it suspends or ends, so what an
+/// effect returned is on disk before anything depends on it. Events after the last sync
+/// are recomputable from the last snapshot, which is how recovery treats them.
+public final class EventLog {
+    /// The file's path.
+    public let path: String
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    /// Events written or buffered so far (the next event's sequence number).
+    public private(set) var count: Int
+    /// Bytes written or buffered so far.
+    public private(set) var length: Int
+    /// How events get their time; tests pin it.
+    let clock: @Sendable () -> Double
+
+    /// Opens (or creates) the log for appending; `count` and `length` say where it stands.
+    public init(path: String, count: Int, length: Int, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 })
+        throws(RecordError)
+    {
+        self.path = path
+        self.count = count
+        self.length = length
+        self.clock = clock
+        descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw RecordError("cannot open \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Appends an event: `type` and the fields, plus `seq` and `time`.
+    public func append(_ type: String, _ fields: [String: Value] = [:]) {
+        var event = fields
+        event["type"] = .string(type)
+        event["seq"] = .int(count)
+        event["time"] = .float((clock() * 1000).rounded() / 1000)
+        var line = JSON.serialize(.map(event))
+        line += "\n"
+        buffer.append(contentsOf: line.utf8)
+        count += 1
+        length += line.utf8.count
+        if buffer.count >= 1 << 16 { try? writeBuffer() }
+    }
+
+    /// Writes buffered events and fsyncs the file.
+    public func sync() throws(RecordError) {
+        try writeBuffer()
+        guard fsync(descriptor) == 0 else { throw RecordError("cannot sync \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    private func writeBuffer() throws(RecordError) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else {
+                throw RecordError("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// What lies in the log past a snapshot: whole events, and a torn last line if a crash
+    /// cut one short.
+    public struct Tail: Sendable {
+        /// The events, in order.
+        public var events: [Value] = []
+        /// The byte offset and length of a torn last line, if any.
+        public var torn: (offset: Int, length: Int)?
+    }
+
+    /// Reads the events after byte `offset` (a snapshot's log length). A bad line that is
+    /// not the last is corruption, not a crash, and is an error.
+    public static func tail(of path: String, after offset: Int) throws(RecordError) -> Tail {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw RecordError("cannot read \(path)") }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            try handle.seek(toOffset: UInt64(offset))
+            data = try handle.readToEnd() ?? Data()
+        } catch {
+            throw RecordError("cannot read \(path): \(error.localizedDescription)")
+        }
+        var tail = Tail()
+        let bytes = [UInt8](data)
+        var lineStart = 0
+        while lineStart < bytes.count {
+            let newline = bytes[lineStart...].firstIndex(of: 0x0A)
+            let lineEnd = newline ?? bytes.count
+            let text = String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self)
+            let event = try? JSON.parse(text)
+            if newline == nil || event == nil {
+                guard newline == nil || lineEnd + 1 == bytes.count else {
+                    throw RecordError("\(path) is corrupted at byte \(offset + lineStart): a line there is not an event",
+                                      kind: .corrupt)
+                }
+                tail.torn = (offset + lineStart, bytes.count - lineStart)
+                break
+            }
+            tail.events.append(event!)
+            lineStart = lineEnd + 1
+        }
+        return tail
+    }
+
+    /// Cuts the file back to `length` bytes (dropping recomputable events after a snapshot).
+    public static func truncate(_ path: String, to length: Int) throws(RecordError) {
+        guard Glibc.truncate(path, off_t(length)) == 0 else {
+            throw RecordError("cannot truncate \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import SPAKCheck
+import SPAKDiagnostics
+import SPAKSyntax
+
+/// One instruction of a lowered program. The machine's position is an index into the list,
+/// so a run's place is a plain integer that a snapshot can hold.
+enum Instruction: Sendable {
+    /// Begin a step.
+    case startStep(name: String)
+    /// End a step: check the invariants that name what it bound, then apply its policy.
+    case endStep(name: String, binds: Set<String>, policy: OnFailPolicy?)
+    /// `let NAME = EXPR`.
+    case assign(name: String, value: Expr)
+    /// An effect call (the only door to the world).
+    case effect(EffectCall)
+    /// If the condition is false, go to `elseTarget`.
+    case branch(condition: Expr, elseTarget: Int)
+    /// Go to `target`.
+    case jump(target: Int)
+    /// Evaluate a loop's iteration and start it.
+    case loopStart(id: Int, iteration: Iteration, exit: Int)
+    /// Bind the loop variable to the next item, or leave the loop when there is none.
+    case loopNext(id: Int, variable: String, exit: Int)
+    /// After a pass: leave when `until` holds, else go back to `loopNext`.
+    case loopEnd(id: Int, until: Expr?, next: Int, exit: Int)
+}
+
+/// A checked program lowered for the machine: instructions plus what the kernel enforces.
+public struct LoweredProgram: Sendable {
+    let instructions: [Instruction]
+    /// Where each step starts.
+    let stepStarts: [String: Int]
+    /// `invariant NAME: COND`, with the variables each names.
+    let invariants: [(name: String, condition: Expr, names: Set<String>)]
+    /// Budgets by name (`llm.calls`, `wall_time`…), as numbers (`wall_time` in seconds).
+    let budgets: [String: Double]
+    /// The evaluation's metrics, in order.
+    let metrics: [Metric]
+    /// The task's parameters.
+    let parameters: [Parameter]
+    /// The task's name.
+    let taskName: String
+
+    /// Lowers a task.
+    public init(_ task: TaskDecl) {
+        var builder = Builder()
+        builder.lower(task.body)
+        instructions = builder.instructions
+        stepStarts = builder.stepStarts
+        var invariants: [(String, Expr, Set<String>)] = []
+        var budgets: [String: Double] = [:]
+        for item in task.systemModels.flatMap(\.items) {
+            switch item {
+            case .invariant(let name, let condition, _):
+                invariants.append((name.name, condition, Bindings.names(readBy: condition)))
+            case .budget(let target, let limit, _):
+                switch limit.kind {
+                case .integer(let spelling), .float(let spelling): budgets[target.spelling] = Double(spelling)
+                case .duration(let spelling): budgets[target.spelling] = Durations.seconds(spelling)
+                default: break
+                }
+            case .allow:
+                break
+            }
+        }
+        self.invariants = invariants
+        self.budgets = budgets
+        metrics = task.evaluations.flatMap(\.metrics)
+        parameters = task.parameters
+        taskName = task.name.name
+    }
+
+    private struct Builder {
+        var instructions: [Instruction] = []
+        var stepStarts: [String: Int] = [:]
+        var loops = 0
+
+        mutating func emit(_ instruction: Instruction) -> Int {
+            instructions.append(instruction)
+            return instructions.count - 1
+        }
+
+        mutating func lower(_ statements: [Statement]) {
+            for statement in statements { lower(statement) }
+        }
+
+        mutating func lower(_ statement: Statement) {
+            switch statement {
+            case .step(let name, let body, _):
+                stepStarts[name.name] = stepStarts[name.name] ?? instructions.count
+                _ = emit(.startStep(name: name.name))
+                var policy: OnFailPolicy?
+                for inner in body.statements {
+                    if case .onFail(let found, _) = inner { policy = policy ?? found } else { lower(inner) }
+                }
+                _ = emit(.endStep(name: name.name, binds: Bindings.names(boundBy: body.statements), policy: policy))
+            case .let(let name, let value, _):
+                _ = emit(.assign(name: name.name, value: value))
+            case .effect(let call):
+                _ = emit(.effect(call))
+            case .if(let statement):
+                lowerIf(statement)
+            case .repeat(let loop):
+                let id = loops
+                loops += 1
+                let start = emit(.jump(target: -1))
+                let head = emit(.jump(target: -1))
+                lower(loop.body.statements)
+                let end = emit(.jump(target: -1))
+                let exit = instructions.count
+                instructions[start] = .loopStart(id: id, iteration: loop.iteration, exit: exit)
+                instructions[head] = .loopNext(id: id, variable: loop.variable.name, exit: exit)
+                instructions[end] = .loopEnd(id: id, until: loop.until, next: head, exit: exit)
+            case .onFail:
+                break
+            }
+        }
+
+        mutating func lowerIf(_ statement: IfStatement) {
+            let branch = emit(.jump(target: -1))
+            lower(statement.then.statements)
+            guard let otherwise = statement.otherwise else {
+                instructions[branch] = .branch(condition: statement.condition, elseTarget: instructions.count)
+                return
+            }
+            let skipElse = emit(.jump(target: -1))
+            instructions[branch] = .branch(condition: statement.condition, elseTarget: instructions.count)
+            switch otherwise {
+            case .elseIf(let nested): lowerIf(nested)
+            case .block(let block): lower(block.statements)
+            }
+            instructions[skipElse] = .jump(target: instructions.count)
+        }
+    }
+}

@@ -1,0 +1,269 @@
+import Foundation
+import SPAKCheck
+import SPAKDiagnostics
+import SPAKSyntax
+
+/// Effects: building each request, answering it (or suspending), and applying the result.
+extension Machine {
+    func perform(_ call: EffectCall, answers: inout some AnswerSource) throws {
+        let effect = call.qualifiedName
+        try checkBudget(before: effect)
+        if case .failed = state.status { return }
+        let request = try buildRequest(call)
+        let index = state.counters.effects
+        state.counters.effects += 1
+        let location = source.location(of: call.range.start).description
+        let pending = PendingRequest(index: index, effect: effect, step: state.currentStep ?? "", request: request,
+                                     location: location)
+        var fields: [String: Value] = ["index": .int(index), "effect": .string(effect), "step": .string(pending.step),
+                                       "request": request]
+        if interruptedEffects.contains(index) { fields["reexecuted"] = .bool(true) }
+        log.append("effect.requested", fields)
+
+        switch effect {
+        case "tool.read", "tool.write":
+            try apply(Answer(value: try performFileEffect(effect, request), answeredBy: "workspace"), to: pending)
+        default:
+            if let recorded = recoveredAnswers.removeValue(forKey: index) {
+                try apply(recorded, to: pending)
+                return
+            }
+            let answer: Answer?
+            do {
+                answer = try answers.answer(pending, answersUsed: &state.answersUsed)
+            } catch {
+                try suspend(pending)
+                throw error
+            }
+            guard let answer else {
+                try suspend(pending)
+                return
+            }
+            try apply(answer, to: pending)
+        }
+    }
+
+    /// Records an answer, binds its result and makes it durable.
+    func apply(_ answer: Answer, to pending: PendingRequest) throws {
+        guard case .effect(let call) = program.instructions[state.pc] else {
+            throw RecordError("the snapshot's position does not hold an effect; the run record is inconsistent", kind: .corrupt)
+        }
+        var result = answer.value
+        if pending.effect == "tool.run", case .string(let text) = result { result = Answer.toolResult(from: text) }
+        log.append("effect.answered", ["index": .int(pending.index), "effect": .string(pending.effect),
+                                       "result": result, "answered_by": .string(answer.answeredBy)])
+        switch pending.effect {
+        case "llm.query":
+            state.counters.llmCalls += 1
+            let prompt = pending.request.fields["prompt"]?.text ?? ""
+            state.counters.tokens += (prompt.utf8.count + result.text.utf8.count + 3) / 4
+        case "tool.run":
+            state.counters.toolRuns += 1
+        default:
+            break
+        }
+        state.pc += 1
+        if let binding = call.binding {
+            var bound = result
+            if binding.format?.name == "json" {
+                let text = pending.effect == "tool.run" ? (result.fields["stdout"]?.text ?? "") : result.text
+                do {
+                    bound = try JSON.parse(text)
+                } catch {
+                    try checkpoint()
+                    try violateWithinStep("the result of \(pending.effect) bound to `\(binding.name.name)` is not JSON (\(error))")
+                    return
+                }
+            }
+            bind(binding.name.name, bound)
+        }
+        try checkpoint()
+    }
+
+    /// An answer that cannot be used (JSON that is not): the step's policy decides, as for an
+    /// invariant.
+    private func violateWithinStep(_ message: String) throws {
+        guard let step = state.currentStep, let start = program.stepStarts[step],
+              case .startStep = program.instructions[start] else {
+            try fail(message, at: nil)
+            return
+        }
+        var end = start
+        while end < program.instructions.count {
+            if case .endStep(let name, _, let policy) = program.instructions[end], name == step {
+                try violate(step: step, policy: policy, message: message)
+                return
+            }
+            end += 1
+        }
+        try fail(message, at: nil)
+    }
+
+    private func suspend(_ pending: PendingRequest) throws(RecordError) {
+        state.status = .suspended(pending)
+        log.append("run.suspended", ["index": .int(pending.index), "effect": .string(pending.effect)])
+        try FileManager.default.createDirectoryIfNeeded(folder.pendingDirectory)
+        try RunFolder.writeAtomically(PendingText.prompt(pending, runID: folder.id), to: folder.promptFile, durable: false)
+        try RunFolder.writeAtomically(JSON.serialize(pending.value) + "\n", to: folder.requestFile, durable: false)
+        try checkpoint()
+    }
+
+    private func checkBudget(before effect: String) throws(RecordError) {
+        let counters = state.counters
+        switch effect {
+        case "llm.query":
+            if let limit = program.budgets["llm.calls"], Double(counters.llmCalls + 1) > limit {
+                try exceed("llm.calls", limit: limit, used: Double(counters.llmCalls + 1))
+            } else if let limit = program.budgets["llm.tokens"], Double(counters.tokens) >= limit {
+                try exceed("llm.tokens", limit: limit, used: Double(counters.tokens))
+            }
+        case "tool.run":
+            if let limit = program.budgets["tool.runs"], Double(counters.toolRuns + 1) > limit {
+                try exceed("tool.runs", limit: limit, used: Double(counters.toolRuns + 1))
+            }
+        default:
+            break
+        }
+    }
+
+    // MARK: - Requests
+
+    /// What an effect asks for, with every template rendered and every argument evaluated.
+    private func buildRequest(_ call: EffectCall) throws -> Value {
+        let signature = Effects.byName[call.qualifiedName]!
+        let positional = call.arguments.filter { $0.label == nil }
+        var named: [String: Expr] = [:]
+        for argument in call.arguments { if let label = argument.label { named[label.name] = argument.value } }
+        var request: [String: Value] = [:]
+        for (argument, parameter) in zip(positional, signature.positional) where call.qualifiedName != "tool.run" {
+            request[parameter.name] = .string(try text(argument.value, template: parameter.isTemplate))
+        }
+        for (label, value) in named where label != "template" {
+            let parameter = signature.namedParameter(label)
+            request[label] = parameter?.isTemplate == true
+                ? .string(try text(value, template: true))
+                : try Evaluator(variables: state.variables).evaluate(value)
+        }
+        switch call.qualifiedName {
+        case "llm.query":
+            if let file = named["template"], case .string(let path) = file.kind {
+                request["template"] = .string(path)
+                request["prompt"] = .string(try render(try templateFile(path), at: file.range))
+            }
+            if call.binding?.format?.name == "json" { request["format"] = .string("json") }
+        case "tool.run":
+            let shell = request["shell"] == .bool(true)
+            request["argv"] = .list(try argv(positional.first?.value, shell: shell).map(Value.string))
+        default:
+            break
+        }
+        return .map(request)
+    }
+
+    /// A string argument: a literal is a template, anything else is evaluated.
+    private func text(_ expr: Expr, template: Bool) throws -> String {
+        if template, case .string(let literal) = expr.kind { return try render(literal, at: expr.range) }
+        return try Evaluator(variables: state.variables).evaluate(expr).text
+    }
+
+    private func render(_ template: String, at range: SourceRange) throws -> String {
+        do {
+            return try TemplateRenderer.render(template, variables: state.variables)
+        } catch {
+            throw RuntimeError(error.message, at: range)
+        }
+    }
+
+    /// A `tool.run` command as an argument vector: a literal is split into words first and
+    /// each word rendered alone, so a value with spaces stays one argument.
+    private func argv(_ command: Expr?, shell: Bool) throws -> [String] {
+        guard let command else { return [] }
+        if shell { return ["sh", "-c", try text(command, template: true)] }
+        guard case .string(let literal) = command.kind else {
+            let evaluated = try Evaluator(variables: state.variables).evaluate(command).text
+            do { return try CommandWords.split(evaluated) } catch {
+                throw RuntimeError("the command cannot be split into words: \(error)", at: command.range)
+            }
+        }
+        let words: [String]
+        do { words = try CommandWords.split(literal) } catch {
+            throw RuntimeError("the command cannot be split into words: \(error)", at: command.range)
+        }
+        var rendered: [String] = []
+        for word in words { rendered.append(word.containsTemplateTag ? try render(word, at: command.range) : word) }
+        return rendered
+    }
+
+    private func templateFile(_ path: String) throws -> String {
+        let file = folder.templatesDirectory + "/" + TemplateFiles.storedPath(path)
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw RecordError("the template \(path) is missing from the run folder (\(file))", kind: .corrupt)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func performFileEffect(_ effect: String, _ request: Value) throws -> Value {
+        let path = request.fields["path"]?.text ?? ""
+        do {
+            if effect == "tool.read" {
+                let limit = request.fields["max_bytes"].flatMap { if case .int(let n) = $0 { n } else { nil } }
+                return .string(try workspace.read(path, limit: limit ?? Workspace.defaultReadLimit))
+            }
+            try workspace.write(path, request.fields["content"]?.text ?? "")
+            return .null
+        } catch {
+            throw RuntimeError("\(effect): \(error)", at: currentEffectRange)
+        }
+    }
+
+    private var currentEffectRange: SourceRange {
+        if case .effect(let call) = program.instructions[state.pc] { return call.range }
+        return .at(0)
+    }
+}
+
+extension Value {
+    /// The entries of a map (empty for anything else).
+    var fields: [String: Value] {
+        if case .map(let entries) = self { return entries }
+        return [:]
+    }
+}
+
+extension FileManager {
+    func createDirectoryIfNeeded(_ path: String) throws(RecordError) {
+        do {
+            try createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw RecordError("cannot create \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Template files inside a run folder: `templates/` mirrors the paths the program names,
+/// with `..` made safe, so a copied run folder still renders its prompts.
+public enum TemplateFiles {
+    /// Where a template named `path` in the program is stored under `templates/`.
+    public static func storedPath(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: true)
+            .map { $0 == ".." ? "_up_" : ($0 == "." ? "_here_" : String($0)) }.joined(separator: "/")
+    }
+}
+
+/// The text of `pending/prompt.md`, for a person to read and answer.
+enum PendingText {
+    static func prompt(_ pending: PendingRequest, runID: String) -> String {
+        var text = "# \(pending.effect) in step `\(pending.step)` (program.spak:\(pending.location)), request \(pending.index)\n\n"
+        let request = pending.request.fields
+        if pending.effect == "llm.query" {
+            if let system = request["system"]?.text { text += "## System\n\n\(system)\n\n" }
+            text += "## Prompt\n\n\(request["prompt"]?.text ?? "")\n\n"
+            if request["format"] == .string("json") { text += "(The answer must be JSON.)\n\n" }
+        } else {
+            text += "## Command (not run: the run is not --live)\n\n    \(request["argv"]?.text ?? "")\n\n"
+            text += "Answer with the command's output, or a JSON object such as {\"exit_code\": 0, \"stdout\": \"...\"}.\n\n"
+        }
+        text += "---\nWrite the answer to response.txt in this run's folder, then run:\n\n    spak step --resume \(runID)\n"
+        return text
+    }
+}

@@ -1,0 +1,315 @@
+import Foundation
+import SPAKDiagnostics
+import SPAKSyntax
+
+/// The step machine: executes a lowered program from a snapshot, recording every state
+/// change, request and result in the event log. It is a pure function of the program, the
+/// parameters and the effects' results; effects are the only doors to the world.
+public final class Machine {
+    /// Why `run` returned.
+    public enum Stop: Sendable, Equatable {
+        /// `singleStep` was asked and one step finished; the run is ready for the next.
+        case paused
+        /// An effect waits for an answer from outside.
+        case suspended(PendingRequest)
+        case completed
+        case failed(reason: String)
+    }
+
+    let program: LoweredProgram
+    let source: SourceFile
+    let folder: RunFolder
+    let log: EventLog
+    let workspace: Workspace
+    let programHash: String
+    /// The snapshot being advanced.
+    public internal(set) var state: MachineState
+    /// Answers the log held past the last snapshot (a crash came before the snapshot).
+    var recoveredAnswers: [Int: Answer] = [:]
+    /// Effects requested before a crash that never got an answer: they are asked again.
+    var interruptedEffects: Set<Int> = []
+    /// The metrics computed when the run completed.
+    public private(set) var finalMetrics: [String: Value] = [:]
+    /// The run folder's path.
+    public var folderPath: String { folder.path }
+    private var segmentStart = Date()
+    private var stepStart = Date()
+
+    init(program: LoweredProgram, source: SourceFile, folder: RunFolder, log: EventLog, workspace: Workspace,
+         programHash: String, state: MachineState) {
+        self.program = program
+        self.source = source
+        self.folder = folder
+        self.log = log
+        self.workspace = workspace
+        self.programHash = programHash
+        self.state = state
+    }
+
+    // MARK: - Running
+
+    /// Runs until the program ends, an effect must wait for an answer, or (with
+    /// `singleStep`) one step has finished. Effects the kernel does not perform are asked of
+    /// `answers`. Throws only when the record itself cannot be written.
+    public func run(answers: inout some AnswerSource, singleStep: Bool = false) throws(RecordError) -> Stop {
+        segmentStart = Date()
+        while true {
+            switch state.status {
+            case .completed: return .completed
+            case .failed(let reason): return .failed(reason: reason)
+            case .suspended(let pending): return .suspended(pending)
+            case .ready: break
+            }
+            guard state.pc < program.instructions.count else {
+                try finish()
+                continue
+            }
+            let stepFinished: Bool
+            do {
+                stepFinished = try execute(program.instructions[state.pc], answers: &answers)
+            } catch let error as RuntimeError {
+                try fail(error.message, at: error.range)
+                continue
+            } catch let error as RecordError {
+                throw error
+            } catch {
+                try fail("\(error)", at: nil)
+                continue
+            }
+            if singleStep, stepFinished, state.status == .ready {
+                try checkpoint()
+                return .paused
+            }
+        }
+    }
+
+    /// Answers the request the run is suspended on, then goes on like `run`.
+    public func resume(with answer: Answer, answers: inout some AnswerSource, singleStep: Bool = false) throws(RecordError) -> Stop {
+        guard case .suspended(let pending) = state.status else { throw RecordError("run \(folder.id) is not waiting for an answer", kind: .wrongState) }
+        state.status = .ready
+        log.append("run.resumed", ["index": .int(pending.index)])
+        do {
+            try apply(answer, to: pending)
+        } catch let error as RuntimeError {
+            try fail(error.message, at: error.range)
+        } catch let error as RecordError {
+            throw error
+        } catch {
+            try fail("\(error)", at: nil)
+        }
+        clearPending()
+        return try run(answers: &answers, singleStep: singleStep)
+    }
+
+    /// Asks a source for the answer to the request the run waits on, keeping the run's place
+    /// in an answers file.
+    public func askPending(_ source: inout some AnswerSource) throws(AnswerFailure) -> Answer? {
+        guard case .suspended(let pending) = state.status else { return nil }
+        return try source.answer(pending, answersUsed: &state.answersUsed)
+    }
+
+    /// Executes one instruction; returns whether it finished a step.
+    private func execute(_ instruction: Instruction, answers: inout some AnswerSource) throws -> Bool {
+        let evaluator = Evaluator(variables: state.variables)
+        switch instruction {
+        case .startStep(let name):
+            if let limit = program.budgets["wall_time"], activeSeconds > limit {
+                try exceed("wall_time", limit: limit, used: activeSeconds)
+                return false
+            }
+            state.currentStep = name
+            stepStart = Date()
+            log.append("step.started", ["step": .string(name)])
+            state.pc += 1
+        case .assign(let name, let value):
+            bind(name, try evaluator.evaluate(value))
+            state.pc += 1
+        case .effect(let call):
+            try perform(call, answers: &answers)
+        case .endStep(let name, let binds, let policy):
+            try endStep(name, binds: binds, policy: policy)
+            return true
+        case .branch(let condition, let elseTarget):
+            state.pc = try evaluator.condition(condition, what: "the condition of `if`") ? state.pc + 1 : elseTarget
+        case .jump(let target):
+            state.pc = target
+        case .loopStart(let id, let iteration, _):
+            switch iteration {
+            case .range(let from, let to):
+                let first = try evaluator.evaluate(from)
+                let last = try evaluator.evaluate(to)
+                guard case .int(let start) = first, case .int(let end) = last else {
+                    throw RuntimeError("a `FROM...TO` loop needs whole numbers, not \(first.kindName) and \(last.kindName)",
+                                       at: from.range.union(to.range))
+                }
+                state.loops[id] = .range(next: start, last: end)
+            case .each(let list):
+                let value = try evaluator.evaluate(list)
+                guard case .list(let items) = value else {
+                    throw RuntimeError("a loop runs over a list, not \(value.kindName)", at: list.range)
+                }
+                state.loops[id] = .items(items, next: 0)
+            }
+            state.pc += 1
+        case .loopNext(let id, let variable, let exit):
+            switch state.loops[id] {
+            case .range(let next, let last)? where next <= last:
+                state.loops[id] = .range(next: next + 1, last: last)
+                bind(variable, .int(next))
+                state.pc += 1
+            case .items(let items, let next)? where next < items.count:
+                state.loops[id] = .items(items, next: next + 1)
+                bind(variable, items[next])
+                state.pc += 1
+            default:
+                state.loops[id] = nil
+                state.pc = exit
+            }
+        case .loopEnd(let id, let until, let next, let exit):
+            if let until, try evaluator.condition(until, what: "the `until` condition") {
+                state.loops[id] = nil
+                state.pc = exit
+            } else {
+                state.pc = next
+            }
+        }
+        return false
+    }
+
+    func bind(_ name: String, _ value: Value) {
+        state.variables[name] = value
+        log.append("var.bound", ["name": .string(name), "value": value])
+    }
+
+    var activeSeconds: Double { state.counters.activeSeconds + Date().timeIntervalSince(segmentStart) }
+
+    // MARK: - Steps, invariants and policies
+
+    private func endStep(_ name: String, binds: Set<String>, policy: OnFailPolicy?) throws {
+        var violation: String?
+        for invariant in program.invariants where !invariant.names.isDisjoint(with: binds) {
+            let holds: Bool
+            var detail = ""
+            do {
+                holds = try Evaluator(variables: state.variables).condition(invariant.condition, what: "invariant `\(invariant.name)`")
+            } catch {
+                holds = false
+                detail = ": " + error.message
+            }
+            var fields: [String: Value] = ["name": .string(invariant.name), "step": .string(name), "ok": .bool(holds)]
+            if !detail.isEmpty { fields["error"] = .string(String(detail.dropFirst(2))) }
+            log.append("invariant.checked", fields)
+            if !holds, violation == nil {
+                let text = source.text(in: invariant.condition.range)
+                violation = "invariant `\(invariant.name)` (\(text)) does not hold after step `\(name)`\(detail)"
+            }
+        }
+        if let violation {
+            try violate(step: name, policy: policy, message: violation)
+            return
+        }
+        finishStep(name, outcome: "completed")
+        if policy != nil {
+            state.retries[name] = nil
+            if state.variables["feedback"] != .string("") { bind("feedback", .string("")) }
+        }
+        state.pc += 1
+    }
+
+    /// A step broke an invariant (or got an unusable answer): retry as its policy says, or fail.
+    func violate(step: String, policy: OnFailPolicy?, message: String) throws {
+        guard case .retry(let target, let bound)? = policy, case .integer(let spelling) = bound.kind,
+              let limit = Int(spelling) else {
+            finishStep(step, outcome: "violated")
+            try fail(message, at: nil)
+            return
+        }
+        let used = state.retries[step] ?? 0
+        guard used < limit, let targetStart = program.stepStarts[target.name] else {
+            finishStep(step, outcome: "violated")
+            try fail("\(message); step `\(step)` was retried \(used) time\(used == 1 ? "" : "s") (max \(limit))", at: nil)
+            return
+        }
+        state.retries[step] = used + 1
+        finishStep(step, outcome: "violated")
+        log.append("retry", ["step": .string(step), "target": .string(target.name), "attempt": .int(used + 1),
+                             "max": .int(limit), "feedback": .string(message)])
+        bind("feedback", .string(message))
+        state.pc = targetStart
+    }
+
+    private func finishStep(_ name: String, outcome: String) {
+        let seconds = Date().timeIntervalSince(stepStart)
+        state.counters.steps += 1
+        state.counters.stepTimes[name, default: .init()].runs += 1
+        state.counters.stepTimes[name, default: .init()].seconds += seconds
+        state.currentStep = nil
+        log.append("step.finished", ["step": .string(name), "outcome": .string(outcome),
+                                     "duration_ms": .float((seconds * 1e6).rounded() / 1000)])
+    }
+
+    // MARK: - Ending
+
+    private func finish() throws(RecordError) {
+        var metrics: [String: Value] = [:]
+        var errors: [String: Value] = [:]
+        for metric in program.metrics {
+            do {
+                metrics[metric.name.name] = try Evaluator(variables: state.variables).evaluate(metric.value)
+            } catch {
+                metrics[metric.name.name] = .null
+                errors[metric.name.name] = .string(error.message)
+            }
+        }
+        state.status = .completed
+        finalMetrics = metrics
+        var fields: [String: Value] = ["metrics": .map(metrics)]
+        if !errors.isEmpty { fields["metric_errors"] = .map(errors) }
+        log.append("run.completed", fields)
+        try close(metrics: metrics, metricErrors: errors)
+    }
+
+    func fail(_ reason: String, at range: SourceRange?) throws(RecordError) {
+        var message = reason
+        var fields: [String: Value] = [:]
+        if let range {
+            let location = source.location(of: range.start)
+            message = "program.spak:\(location): \(reason)"
+            fields["location"] = .string(location.description)
+        }
+        if let step = state.currentStep { fields["step"] = .string(step) }
+        fields["reason"] = .string(message)
+        state.status = .failed(reason: message)
+        log.append("run.failed", fields)
+        try close(metrics: [:], metricErrors: [:])
+    }
+
+    func exceed(_ budget: String, limit: Double, used: Double) throws(RecordError) {
+        log.append("budget.exceeded", ["budget": .string(budget), "limit": .float(limit), "used": .float(used)])
+        let shown = budget == "wall_time" ? String(format: "%.1fs", used) : String(Int(used))
+        try fail("budget `\(budget) <= \(JSON.formatFloat(limit))` exceeded (used: \(shown))", at: nil)
+    }
+
+    /// Writes the final snapshot, the trace and the metrics.
+    private func close(metrics: [String: Value], metricErrors: [String: Value]) throws(RecordError) {
+        try checkpoint()
+        try RunRecord.writeMetrics(folder: folder, state: state, metrics: metrics, metricErrors: metricErrors)
+        try RunRecord.exportTrace(folder: folder, state: state, programHash: programHash)
+    }
+
+    /// Makes everything so far durable: the log is synced, then the snapshot replaced.
+    func checkpoint() throws(RecordError) {
+        state.counters.activeSeconds = activeSeconds
+        segmentStart = Date()
+        try log.sync()
+        state.eventCount = log.count
+        state.logLength = log.length
+        try RunFolder.writeAtomically(JSON.serialize(state.encoded(programHash: programHash)) + "\n",
+                                      to: folder.stateFile, durable: true)
+    }
+
+    private func clearPending() {
+        try? FileManager.default.removeItem(atPath: folder.promptFile)
+        try? FileManager.default.removeItem(atPath: folder.requestFile)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The exported files of a run: `metrics.json` and `trace.json` (formats in
+/// docs/trace-format.md, schemas in docs/schema/).
+public enum RunRecord {
+    /// The version of `trace.json` and `metrics.json`.
+    public static let formatVersion = 1
+
+    /// Writes `metrics.json`: the program's metrics and the kernel's counters.
+    static func writeMetrics(folder: RunFolder, state: MachineState, metrics: [String: Value],
+                             metricErrors: [String: Value]) throws(RecordError) {
+        let counters = state.counters
+        var document: [String: Value] = [
+            "format": .string("spak-metrics"), "version": .int(formatVersion), "run": .string(folder.id),
+            "status": .string(state.status.name), "metrics": .map(metrics),
+            "counters": .map([
+                "steps": .int(counters.steps), "llm_calls": .int(counters.llmCalls), "tool_runs": .int(counters.toolRuns),
+                "tokens": .int(counters.tokens), "tokens_estimated": .bool(true), "effects": .int(counters.effects),
+                "active_seconds": .float(counters.activeSeconds),
+                "step_times": .map(counters.stepTimes.mapValues { time in
+                    .map(["runs": .int(time.runs), "seconds": .float(time.seconds)])
+                }),
+            ]),
+        ]
+        if !metricErrors.isEmpty { document["metric_errors"] = .map(metricErrors) }
+        try RunFolder.writeAtomically(JSON.serialize(.map(document)) + "\n", to: folder.metricsFile, durable: true)
+    }
+
+    /// Writes `trace.json` from `events.jsonl`, streaming: memory stays flat however long
+    /// the run was.
+    static func exportTrace(folder: RunFolder, state: MachineState, programHash: String) throws(RecordError) {
+        let info = (try? folder.readJSON(folder.runFile)) ?? .map([:])
+        var run = info.fields
+        run["status"] = .string(state.status.name)
+        if case .failed(let reason) = state.status { run["reason"] = .string(reason) }
+        run["program_hash"] = .string(programHash)
+        let temporary = folder.traceFile + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil),
+              let output = FileHandle(forWritingAtPath: temporary),
+              let input = FileHandle(forReadingAtPath: folder.eventsFile) else {
+            throw RecordError("cannot write \(folder.traceFile)")
+        }
+        do {
+            defer { try? output.close(); try? input.close() }
+            let header = "{\"format\":\"spak-trace\",\"version\":\(formatVersion),\"run\":\(JSON.serialize(.map(run))),\"events\":["
+            try output.write(contentsOf: Data(header.utf8))
+            var first = true
+            var carry = Data()
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                carry.append(chunk)
+                var out = Data()
+                while let newline = carry.firstIndex(of: 0x0A) {
+                    let line = carry[carry.startIndex..<newline]
+                    if !line.isEmpty {
+                        out.append(contentsOf: first ? Data("\n".utf8) : Data(",\n".utf8))
+                        out.append(line)
+                        first = false
+                    }
+                    carry.removeSubrange(carry.startIndex...newline)
+                }
+                try output.write(contentsOf: out)
+            }
+            try output.write(contentsOf: Data("\n]}\n".utf8))
+            try output.synchronize()
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw RecordError("cannot write \(folder.traceFile): \(error.localizedDescription)")
+        }
+        guard rename(temporary, folder.traceFile) == 0 else {
+            throw RecordError("cannot write \(folder.traceFile): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,207 @@
+/// Where a run stands: ready (or paused between steps), suspended on a request, completed,
+/// or failed with a reason.
+public enum RunStatus: Sendable, Equatable {
+    case ready
+    case suspended(PendingRequest)
+    case completed
+    case failed(reason: String)
+
+    /// `ready`, `suspended`, `completed` or `failed`.
+    public var name: String {
+        switch self {
+        case .ready: "ready"
+        case .suspended: "suspended"
+        case .completed: "completed"
+        case .failed: "failed"
+        }
+    }
+
+    /// Whether the run has ended.
+    public var isFinal: Bool {
+        switch self {
+        case .completed, .failed: true
+        default: false
+        }
+    }
+}
+
+/// An effect waiting for an answer from outside (a person, a responder, an answers file).
+public struct PendingRequest: Sendable, Equatable {
+    /// The effect's ordinal in the run (0, 1, 2…): the key its answer is recorded under.
+    public let index: Int
+    /// `llm.query` or `tool.run`.
+    public let effect: String
+    /// The step it belongs to.
+    public let step: String
+    /// What is asked: the rendered prompt and options, or the argument vector.
+    public let request: Value
+    /// `LINE:COLUMN` of the effect in the program.
+    public let location: String
+
+    /// The request as one JSON object (what `pending/request.json` and a responder get).
+    public var value: Value {
+        .map(["index": .int(index), "effect": .string(effect), "step": .string(step), "request": request,
+              "location": .string(location)])
+    }
+
+    init(index: Int, effect: String, step: String, request: Value, location: String) {
+        self.index = index
+        self.effect = effect
+        self.step = step
+        self.request = request
+        self.location = location
+    }
+
+    init?(_ value: Value) {
+        guard case .map(let fields) = value, case .int(let index)? = fields["index"], case .string(let effect)? = fields["effect"],
+              case .string(let step)? = fields["step"], let request = fields["request"],
+              case .string(let location)? = fields["location"] else { return nil }
+        self.init(index: index, effect: effect, step: step, request: request, location: location)
+    }
+}
+
+/// The state of a loop in progress.
+enum LoopState: Sendable, Equatable {
+    /// `FROM...TO`: the next value and the last.
+    case range(next: Int, last: Int)
+    /// A list: its items and the index of the next one.
+    case items([Value], next: Int)
+}
+
+/// Everything the machine needs to go on: a snapshot in `state.json`. Counters, variables
+/// and loop positions are exact; nothing here refers to the machine it ran on.
+public struct MachineState: Sendable, Equatable {
+    /// The format of `state.json`.
+    public static let formatVersion = 1
+
+    public var status: RunStatus = .ready
+    /// The next instruction.
+    var pc = 0
+    /// Every variable, `feedback` included.
+    public var variables: [String: Value] = [:]
+    var loops: [Int: LoopState] = [:]
+    /// Retries used, per step that has an `on_fail retry` policy.
+    var retries: [String: Int] = [:]
+    /// The step in progress, if any.
+    public var currentStep: String?
+    /// Counters for budgets and metrics.
+    public var counters = Counters()
+    /// The number of events in the log when this snapshot was taken, and the log's length then.
+    public var eventCount = 0
+    public var logLength = 0
+    /// Answers taken from an `--answers` file so far.
+    public var answersUsed = 0
+
+    /// Creates the state of a fresh run.
+    init(parameters: [String: Value]) {
+        variables = parameters
+        variables["feedback"] = .string("")
+    }
+
+    /// Counts that budgets and metrics read.
+    public struct Counters: Sendable, Equatable {
+        public var steps = 0
+        public var llmCalls = 0
+        public var toolRuns = 0
+        public var tokens = 0
+        /// Effects requested so far (the next effect's ordinal).
+        public var effects = 0
+        /// Seconds the kernel has spent executing (not waiting for answers).
+        public var activeSeconds = 0.0
+        /// Per step name: how many times it ran and the seconds it took in all.
+        public var stepTimes: [String: StepTime] = [:]
+
+        /// Runs and time of one step name.
+        public struct StepTime: Sendable, Equatable {
+            public var runs = 0
+            public var seconds = 0.0
+        }
+    }
+}
+
+extension MachineState {
+    /// The snapshot as JSON.
+    func encoded(programHash: String) -> Value {
+        var status: [String: Value] = ["name": .string(self.status.name)]
+        switch self.status {
+        case .suspended(let pending): status["pending"] = pending.value
+        case .failed(let reason): status["reason"] = .string(reason)
+        default: break
+        }
+        let loops = Dictionary(uniqueKeysWithValues: self.loops.map { id, loop -> (String, Value) in
+            switch loop {
+            case .range(let next, let last): (String(id), .map(["next": .int(next), "last": .int(last)]))
+            case .items(let items, let next): (String(id), .map(["items": .list(items), "next": .int(next)]))
+            }
+        })
+        let stepTimes = counters.stepTimes.mapValues { time in
+            Value.map(["runs": .int(time.runs), "seconds": .float(time.seconds)])
+        }
+        return .map([
+            "format": .string("spak-state"), "version": .int(Self.formatVersion), "program_hash": .string(programHash),
+            "status": .map(status), "pc": .int(pc), "variables": .map(variables), "loops": .map(loops),
+            "retries": .map(retries.mapValues(Value.int)), "current_step": currentStep.map(Value.string) ?? .null,
+            "counters": .map([
+                "steps": .int(counters.steps), "llm_calls": .int(counters.llmCalls), "tool_runs": .int(counters.toolRuns),
+                "tokens": .int(counters.tokens), "effects": .int(counters.effects),
+                "active_seconds": .float(counters.activeSeconds), "step_times": .map(stepTimes),
+            ]),
+            "event_count": .int(eventCount), "log_length": .int(logLength), "answers_used": .int(answersUsed),
+        ])
+    }
+
+    /// Reads a snapshot; `nil` when it is not one this version wrote.
+    init?(decoding value: Value) {
+        guard case .map(let fields) = value, fields["format"] == .string("spak-state"),
+              fields["version"] == .int(Self.formatVersion),
+              case .map(let status)? = fields["status"], case .string(let statusName)? = status["name"],
+              case .int(let pc)? = fields["pc"], case .map(let variables)? = fields["variables"],
+              case .map(let loops)? = fields["loops"], case .map(let retries)? = fields["retries"],
+              case .map(let counters)? = fields["counters"], case .int(let eventCount)? = fields["event_count"],
+              case .int(let logLength)? = fields["log_length"], case .int(let answersUsed)? = fields["answers_used"]
+        else { return nil }
+        switch statusName {
+        case "ready": self.status = .ready
+        case "completed": self.status = .completed
+        case "failed":
+            guard case .string(let reason)? = status["reason"] else { return nil }
+            self.status = .failed(reason: reason)
+        case "suspended":
+            guard let pending = status["pending"].flatMap(PendingRequest.init) else { return nil }
+            self.status = .suspended(pending)
+        default: return nil
+        }
+        self.pc = pc
+        self.variables = variables
+        var decodedLoops: [Int: LoopState] = [:]
+        for (key, loop) in loops {
+            guard let id = Int(key), case .map(let loopFields) = loop, case .int(let next)? = loopFields["next"] else { return nil }
+            if case .int(let last)? = loopFields["last"] {
+                decodedLoops[id] = .range(next: next, last: last)
+            } else if case .list(let items)? = loopFields["items"] {
+                decodedLoops[id] = .items(items, next: next)
+            } else {
+                return nil
+            }
+        }
+        self.loops = decodedLoops
+        self.retries = retries.compactMapValues { if case .int(let count) = $0 { count } else { nil } }
+        if case .string(let step)? = fields["current_step"] { currentStep = step }
+        func int(_ key: String) -> Int { if case .int(let value)? = counters[key] { value } else { 0 } }
+        self.counters.steps = int("steps")
+        self.counters.llmCalls = int("llm_calls")
+        self.counters.toolRuns = int("tool_runs")
+        self.counters.tokens = int("tokens")
+        self.counters.effects = int("effects")
+        self.counters.activeSeconds = counters["active_seconds"]?.number ?? 0
+        if case .map(let times)? = counters["step_times"] {
+            for (name, time) in times {
+                guard case .map(let timeFields) = time, case .int(let runs)? = timeFields["runs"] else { continue }
+                self.counters.stepTimes[name] = Counters.StepTime(runs: runs, seconds: timeFields["seconds"]?.number ?? 0)
+            }
+        }
+        self.eventCount = eventCount
+        self.logLength = logLength
+        self.answersUsed = answersUsed
+    }
+}

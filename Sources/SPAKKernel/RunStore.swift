@@ -1,0 +1,261 @@
+import Foundation
+import SPAKCheck
+import SPAKDiagnostics
+import SPAKSyntax
+
+/// Creates, opens and lists runs under a runs folder (`.spak/runs` by default).
+public enum RunStore {
+    /// What recovery found when a run was opened after a crash.
+    public struct Recovery: Sendable, CustomStringConvertible {
+        /// Events after the last snapshot, dropped to be recomputed.
+        public let discardedEvents: Int
+        /// Answers among them, kept and used again without asking.
+        public let reusedAnswers: Int
+        /// Bytes of a torn last line, if a crash cut one short.
+        public let tornBytes: Int?
+
+        public var description: String {
+            var text = "recovered from an interrupted run: \(discardedEvents) event\(discardedEvents == 1 ? "" : "s") after the last snapshot will be recomputed"
+            if reusedAnswers > 0 { text += ", \(reusedAnswers) recorded answer\(reusedAnswers == 1 ? "" : "s") reused" }
+            if let tornBytes { text += "; a torn last event (\(tornBytes) bytes) was discarded" }
+            return text
+        }
+    }
+
+    /// Starts a run of a checked program: creates its folder, copies the program and its
+    /// templates, records the start, and returns the machine at the first instruction.
+    public static func start(
+        _ checked: CheckedProgram, parameters: [String: Value], runsDirectory: String, workspace: String?
+    ) throws(RecordError) -> Machine {
+        guard let task = checked.parse.program.task else { throw RecordError("the program has no task", kind: .corrupt) }
+        let folder = RunFolder(path: runsDirectory + "/" + newID(task: task.name.name))
+        try FileManager.default.createDirectoryIfNeeded(folder.path)
+        try RunFolder.writeAtomically(checked.parse.file.text, to: folder.programFile, durable: true)
+        let sourceDirectory = (checked.parse.file.path as NSString).deletingLastPathComponent
+        for path in templatePaths(in: task.body) {
+            let source = path.hasPrefix("/") ? path : (sourceDirectory.isEmpty ? path : sourceDirectory + "/" + path)
+            let target = folder.templatesDirectory + "/" + TemplateFiles.storedPath(path)
+            try FileManager.default.createDirectoryIfNeeded((target as NSString).deletingLastPathComponent)
+            guard let data = FileManager.default.contents(atPath: source) else { throw RecordError("cannot read the template \(source)") }
+            try RunFolder.writeAtomically(String(decoding: data, as: UTF8.self), to: target, durable: true)
+        }
+        let hash = folder.contentHash()
+        var info: [String: Value] = [
+            "format": .string("spak-run"), "version": .int(1), "id": .string(folder.id), "task": .string(task.name.name),
+            "source": .string(checked.parse.file.path), "program_hash": .string(hash), "parameters": .map(parameters),
+            "created": .string(ISO8601DateFormatter().string(from: Date())),
+        ]
+        if let workspace { info["workspace"] = .string(workspace) }
+        try RunFolder.writeAtomically(JSON.serialize(.map(info)) + "\n", to: folder.runFile, durable: true)
+        let log = try EventLog(path: folder.eventsFile, count: 0, length: 0)
+        let machine = Machine(
+            program: LoweredProgram(task), source: checked.parse.file, folder: folder, log: log,
+            workspace: try Workspace(path: workspace ?? folder.defaultWorkspace), programHash: hash,
+            state: MachineState(parameters: parameters))
+        log.append("run.started", ["task": .string(task.name.name), "program_hash": .string(hash), "parameters": .map(parameters)])
+        try machine.checkpoint()
+        return machine
+    }
+
+    /// Opens a run to go on with it: takes its lock, checks its program is the one it
+    /// started with, loads the snapshot and, if a crash left events after it, recovers.
+    public static func open(
+        _ reference: String, runsDirectory: String, workspace: String?
+    ) throws(RecordError) -> (machine: Machine, lock: RunLock, recovery: Recovery?) {
+        let folder = try resolve(reference, runsDirectory: runsDirectory)
+        let lock = try folder.lock()
+        let info = try folder.readJSON(folder.runFile).fields
+        guard case .string(let recordedHash)? = info["program_hash"] else {
+            throw RecordError("\(folder.runFile) has no program hash", kind: .corrupt)
+        }
+        let hash = folder.contentHash()
+        guard hash == recordedHash else {
+            throw RecordError("""
+                the program in \(folder.path) was edited after the run started (its hash is \(hash.prefix(19))…, \
+                the run recorded \(recordedHash.prefix(19))…); to try a changed program, fork the run instead
+                """, kind: .programChanged)
+        }
+        guard let data = FileManager.default.contents(atPath: folder.programFile) else {
+            throw RecordError("\(folder.programFile) is missing", kind: .corrupt)
+        }
+        let file = SourceFile(path: folder.programFile, validatedBytes: Array(data))
+        let parse = SPAKParser.parse(file)
+        guard let task = parse.program.task, !parse.hasErrors else {
+            throw RecordError("\(folder.programFile) no longer parses", kind: .corrupt)
+        }
+        guard let state = MachineState(decoding: try folder.readJSON(folder.stateFile)) else {
+            throw RecordError("\(folder.stateFile) is not a state this version of spak wrote; the event log is untouched",
+                              kind: .corrupt)
+        }
+        let (recovered, interrupted, recovery) = try recover(folder, state: state)
+        let workspacePath = workspace ?? info["workspace"]?.textIfString ?? folder.defaultWorkspace
+        let log = try EventLog(path: folder.eventsFile, count: state.eventCount, length: state.logLength)
+        let machine = Machine(program: LoweredProgram(task), source: file, folder: folder, log: log,
+                              workspace: try Workspace(path: workspacePath), programHash: hash, state: state)
+        machine.recoveredAnswers = recovered
+        machine.interruptedEffects = interrupted
+        if let recovery {
+            var fields: [String: Value] = ["discarded_events": .int(recovery.discardedEvents),
+                                           "reused_answers": .int(recovery.reusedAnswers)]
+            if let torn = recovery.tornBytes { fields["torn_bytes"] = .int(torn) }
+            log.append("recovery", fields)
+        }
+        return (machine, lock, recovery)
+    }
+
+    /// Events past the snapshot: answers to keep, effects to ask again, and the log cut back.
+    private static func recover(_ folder: RunFolder, state: MachineState)
+        throws(RecordError) -> ([Int: Answer], Set<Int>, Recovery?)
+    {
+        let size = ((try? FileManager.default.attributesOfItem(atPath: folder.eventsFile))?[.size] as? Int) ?? 0
+        guard size != state.logLength else { return ([:], [], nil) }
+        guard size > state.logLength else {
+            throw RecordError("\(folder.eventsFile) is shorter than the snapshot says (\(size) < \(state.logLength) bytes)",
+                              kind: .corrupt)
+        }
+        let tail = try EventLog.tail(of: folder.eventsFile, after: state.logLength)
+        var answers: [Int: Answer] = [:]
+        var requested: Set<Int> = []
+        for event in tail.events {
+            let fields = event.fields
+            guard case .int(let index)? = fields["index"] else { continue }
+            switch fields["type"] {
+            case .string("effect.requested")?:
+                requested.insert(index)
+            case .string("effect.answered")?:
+                if case .string(let effect)? = fields["effect"], effect == "llm.query" || effect == "tool.run",
+                   let result = fields["result"], case .string(let by)? = fields["answered_by"] {
+                    answers[index] = Answer(value: result, answeredBy: by)
+                }
+            default:
+                break
+            }
+        }
+        try EventLog.truncate(folder.eventsFile, to: state.logLength)
+        return (answers, requested.subtracting(answers.keys),
+                Recovery(discardedEvents: tail.events.count, reusedAnswers: answers.count, tornBytes: tail.torn?.length))
+    }
+
+    /// The folder a reference names: a run id under the runs folder, or a run folder's path.
+    public static func resolve(_ reference: String, runsDirectory: String) throws(RecordError) -> RunFolder {
+        for candidate in [runsDirectory + "/" + reference, reference] {
+            if FileManager.default.fileExists(atPath: candidate + "/run.json") { return RunFolder(path: candidate) }
+        }
+        throw RecordError("no run `\(reference)` in \(runsDirectory) (see `spak runs`)", kind: .unknownRun)
+    }
+
+    /// One line of `spak runs`.
+    public struct Summary: Sendable {
+        public let id: String
+        public let task: String
+        public let status: String
+        public let created: String
+        public let steps: Int
+    }
+
+    /// The runs in a runs folder, oldest first.
+    public static func list(runsDirectory: String) -> [Summary] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []
+        return names.compactMap { name -> Summary? in
+            let folder = RunFolder(path: runsDirectory + "/" + name)
+            guard let info = try? folder.readJSON(folder.runFile).fields else { return nil }
+            let state = (try? folder.readJSON(folder.stateFile)).flatMap(MachineState.init(decoding:))
+            return Summary(id: name, task: info["task"]?.textIfString ?? "?", status: state?.status.name ?? "unreadable",
+                           created: info["created"]?.textIfString ?? "", steps: state?.counters.steps ?? 0)
+        }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+    }
+
+    private static func newID(task: String) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return "\(task)-\(formatter.string(from: Date()))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+    }
+
+    /// The template files a program's `llm.query(template: "...")` calls name.
+    static func templatePaths(in statements: [Statement]) -> Set<String> {
+        var paths: Set<String> = []
+        for statement in statements {
+            switch statement {
+            case .effect(let call):
+                for argument in call.arguments where argument.label?.name == "template" {
+                    if case .string(let path) = argument.value.kind { paths.insert(path) }
+                }
+            case .step(_, let body, _): paths.formUnion(templatePaths(in: body.statements))
+            case .repeat(let loop): paths.formUnion(templatePaths(in: loop.body.statements))
+            case .if(let statement):
+                paths.formUnion(templatePaths(in: statement.then.statements))
+                var branch = statement.otherwise
+                while let current = branch {
+                    switch current {
+                    case .block(let block): paths.formUnion(templatePaths(in: block.statements)); branch = nil
+                    case .elseIf(let nested): paths.formUnion(templatePaths(in: nested.then.statements)); branch = nested.otherwise
+                    }
+                }
+            case .let, .onFail: break
+            }
+        }
+        return paths
+    }
+}
+
+extension Value {
+    /// The string inside, if this is a string.
+    var textIfString: String? { if case .string(let text) = self { text } else { nil } }
+}
+
+/// Task parameters from `--param NAME=VALUE`, typed by the task's declarations.
+public enum Parameters {
+    /// Why a parameter was refused.
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        public let description: String
+
+        /// Creates a problem.
+        public init(description: String) { self.description = description }
+    }
+
+    /// Every parameter's value: given ones converted to their declared types, the rest from
+    /// their defaults.
+    public static func resolve(_ given: [(String, String)], for task: TaskDecl) throws(Problem) -> [String: Value] {
+        var values: [String: Value] = [:]
+        let declared = Dictionary(task.parameters.map { ($0.name.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for (name, text) in given {
+            guard let parameter = declared[name] else {
+                let hint = Suggestions.closest(to: name, among: declared.keys).map { "; did you mean `\($0)`?" } ?? ""
+                throw Problem(description: "task `\(task.name.name)` has no parameter `\(name)`\(hint)")
+            }
+            values[name] = try convert(text, to: parameter.type.name, name: name)
+        }
+        for parameter in task.parameters where values[parameter.name.name] == nil {
+            guard let value = parameter.defaultValue else {
+                throw Problem(description: "parameter `\(parameter.name.name)` has no default: pass --param \(parameter.name.name)=VALUE")
+            }
+            do {
+                values[parameter.name.name] = try Evaluator(variables: [:]).evaluate(value)
+            } catch {
+                throw Problem(description: "the default of `\(parameter.name.name)` cannot be evaluated: \(error.message)")
+            }
+        }
+        return values
+    }
+
+    private static func convert(_ text: String, to type: String, name: String) throws(Problem) -> Value {
+        func problem() -> Problem { Problem(description: "--param \(name)=\(text): not a valid \(type)") }
+        switch type {
+        case "int": guard let value = Int(text) else { throw problem() }; return .int(value)
+        case "float": guard let value = Double(text) else { throw problem() }; return .float(value)
+        case "bool":
+            guard text == "true" || text == "false" else { throw problem() }
+            return .bool(text == "true")
+        case "string": return .string(text)
+        case "duration": guard let seconds = Durations.seconds(text) else { throw problem() }; return .float(seconds)
+        case "list", "map":
+            guard let value = try? JSON.parse(text) else { throw problem() }
+            if type == "list", case .list = value { return value }
+            if type == "map", case .map = value { return value }
+            throw problem()
+        default:
+            return (try? JSON.parse(text)) ?? .string(text)
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Mustache
+
+/// Renders Mustache templates over the run's variables, as plain text (no HTML escaping):
+/// a prompt or a command must reach the model or the program exactly as written.
+enum TemplateRenderer {
+    static func render(_ template: String, variables: [String: Value]) throws(RuntimeErrorText) -> String {
+        do {
+            let parsed = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + template)
+            return parsed.render(context(variables))
+        } catch {
+            throw RuntimeErrorText(message: "the template is not valid Mustache: \(error)")
+        }
+    }
+
+    /// A failure without a place; the caller adds the effect's location.
+    struct RuntimeErrorText: Error { let message: String }
+
+    /// Values as swift-mustache reads them. A null or an empty string is left out, so `{{x}}`
+    /// renders nothing and `{{#x}}` skips (swift-mustache would count "" as true); numbers
+    /// render as in JSON.
+    static func context(_ variables: [String: Value]) -> [String: Any] {
+        var context: [String: Any] = [:]
+        for (name, value) in variables {
+            if let converted = convert(value) { context[name] = converted }
+        }
+        return context
+    }
+
+    private static func convert(_ value: Value) -> Any? {
+        switch value {
+        case .null, .string(""): nil
+        case .bool(let flag): flag
+        case .int(let number): number
+        case .float(let number): JSON.formatFloat(number)
+        case .string(let text): text
+        case .list(let items): items.compactMap(convert)
+        case .map(let entries): context(entries)
+        }
+    }
+}
