@@ -138,7 +138,8 @@ extension Checker {
         guard !admitted else { return }
         let notes = allowLines.isEmpty
             ? [DiagnosticNote("the task has no allow lines; add `allow tool.run \"\(program)\"` to its `system_model`")]
-            : allowLines.map { DiagnosticNote("this allow line does not admit it", at: $0.prefix.range) }
+            : allowLines.prefix(5).map { DiagnosticNote("this allow line does not admit it", at: $0.prefix.range) }
+                + (allowLines.count > 5 ? [DiagnosticNote("and \(allowLines.count - 5) more allow lines")] : [])
         report(.commandNotAllowed(shell ? "sh -c" : words.prefix(3).joined(separator: " ")), at: command.range, notes: notes)
     }
 
@@ -173,9 +174,13 @@ extension Checker {
         }
         let fullPath = path.hasPrefix("/") ? path : templateDirectory + "/" + path
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: fullPath, isDirectory: &isDirectory), !isDirectory.boolValue,
-              let data = FileManager.default.contents(atPath: fullPath) else {
+        guard FileManager.default.fileExists(atPath: fullPath, isDirectory: &isDirectory) else {
             report(.templateFileMissing(path), at: value.range)
+            return
+        }
+        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: fullPath) else {
+            report(.templateSyntax("`\(path)` is \(isDirectory.boolValue ? "a directory" : "unreadable"), not a template file"),
+                   at: value.range)
             return
         }
         guard let text = String(validating: data, as: UTF8.self) else {
@@ -186,43 +191,66 @@ extension Checker {
         let usedHere = DiagnosticNote("template used here", at: value.range, in: SourceFile.Reference(file))
         let scan = TemplateScan(text)
         if let error = scan.syntaxError {
-            diagnostics.append(Diagnostic(.templateSyntax(error.message), in: templateFile, at: .at(error.offset), notes: [usedHere]))
+            append(Diagnostic(.templateSyntax(error.message), in: templateFile, at: .at(error.offset), notes: [usedHere]))
             return
         }
         for reference in scan.references {
             let place = SourceRange(start: reference.offset, end: reference.offset + reference.name.utf8.count)
             checkTemplateReference(reference) { checker, message, notes, fixIt in
-                checker.diagnostics.append(Diagnostic(
+                checker.append(Diagnostic(
                     message, in: templateFile, at: place,
                     notes: notes.map { DiagnosticNote($0.message, at: $0.range, in: SourceFile.Reference(checker.file)) } + [usedHere],
                     fixIts: fixIt.map { [FixIt(replace: place, with: $0)] } ?? []))
             }
         }
         for unsupported in scan.unsupported {
-            diagnostics.append(Diagnostic(.templateSyntax(unsupported.message), in: templateFile, at: .at(unsupported.offset), notes: [usedHere]))
+            append(Diagnostic(.templateSyntax(unsupported.message), in: templateFile, at: .at(unsupported.offset), notes: [usedHere]))
         }
         if let reason = scan.uncheckable {
-            diagnostics.append(Diagnostic(.templateNotChecked(reason), in: templateFile, at: .at(0), notes: [usedHere]))
+            append(Diagnostic(.templateNotChecked(reason), in: templateFile, at: .at(0), notes: [usedHere]))
         }
     }
 
     /// Holds a template variable to the names bound at this point. A section (`{{#x}}`) may
-    /// name a variable bound later (it is skipped until then); names inside sections may be
-    /// fields of the section's value, so only top-level names are held strictly.
+    /// name a variable bound later (it is skipped until then). A name inside a section may be
+    /// a field of the section's value, so it is held strictly only when every enclosing
+    /// section's value is known to be a plain value (a string, number or bool has no fields).
     private mutating func checkTemplateReference(
         _ reference: TemplateScan.Reference,
         report: (inout Checker, DiagnosticMessage, [DiagnosticNote], String?) -> Void
     ) {
+        if let transform = reference.unknownTransform {
+            let known = TemplateScan.transforms.sorted().joined(separator: ", ")
+            report(&self, .templateSyntax("unknown transform `\(transform)`; swift-mustache knows \(known)"), [],
+                   Suggestions.closest(to: transform, among: TemplateScan.transforms).map { "\($0)(\(reference.name))" })
+        }
         let root = reference.root
-        if scope[root] != nil { return }
-        if reference.depth > 0 { return }
+        if let variable = scope[root] {
+            if reference.name != root, Self.isPlain(variable.type) {
+                report(&self, .templateUnknownVariable(reference.name), [DiagnosticNote("`\(root)` is \(variable.type), which has no fields")], nil)
+            }
+            return
+        }
+        let insideOpaqueSection = reference.enclosingSections.contains { section in
+            guard let type = scope[section]?.type else { return true }
+            return !Self.isPlain(type)
+        }
+        if reference.depth > 0, insideOpaqueSection { return }
         if reference.isSection, bindingSites[root] != nil { return }
         var notes: [DiagnosticNote] = []
         if let later = bindingSites[root] {
             notes.append(DiagnosticNote("`\(root)` is first bound here, later; read it inside `{{#\(root)}}...{{/\(root)}}` to skip it until then", at: later))
         }
-        let suggestion = Suggestions.closest(to: root, among: scope.keys).map { reference.name.replacingOccurrences(of: root, with: $0) }
+        let suggestion = Suggestions.closest(to: root, among: scope.keys).map { $0 + reference.name.dropFirst(root.count) }
         report(&self, .templateUnknownVariable(reference.name), notes, notes.isEmpty ? suggestion : nil)
+    }
+
+    /// A type whose values have no fields to look up.
+    private static func isPlain(_ type: ValueType) -> Bool {
+        switch type {
+        case .bool, .int, .float, .string, .duration, .null: true
+        default: false
+        }
     }
 
     /// Finds where a template name is written inside a string literal's source: inside the

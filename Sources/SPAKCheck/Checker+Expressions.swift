@@ -18,8 +18,13 @@ extension Checker {
         case .integer(let spelling):
             if Int(spelling) == nil { report(.integerOverflow(spelling), at: expr.range) }
             return .int
-        case .float: return .float
-        case .duration: return .duration
+        case .float(let spelling):
+            if !(Double(spelling)?.isFinite ?? false) { report(.integerOverflow(spelling), at: expr.range) }
+            return .float
+        case .duration(let spelling):
+            let amount = spelling.prefix { $0.isNumber || $0 == "." }
+            if !(Double(amount).map { $0 < 1e15 } ?? false) { report(.integerOverflow(spelling), at: expr.range) }
+            return .duration
         case .string(let value):
             if value.containsTemplateTag { report(.notATemplate, at: expr.range) }
             return .string
@@ -157,6 +162,11 @@ extension Checker {
             report(.argumentCount(function.name, expected: expected, found: positionalCount), at: function.range,
                    notes: [DiagnosticNote("usage: \(signature.synopsis)")])
         }
+        if ["len", "keys", "values"].contains(function.name), let first = types.first,
+           [ValueType.int, .float, .bool, .null, .duration].contains(first) {
+            report(.typeMismatch("the argument of `\(function.name)`", expected: function.name == "len" ? "a string, a list or a map" : "a map",
+                                 found: first.description), at: arguments[0].value.range)
+        }
         for (argument, (parameter, type)) in zip(arguments, zip(signature.parameters, types)) where !type.fits(parameter.type) {
             report(.typeMismatch("argument `\(parameter.name)` of `\(function.name)`", expected: parameter.type.description,
                                  found: type.description), at: argument.value.range)
@@ -179,6 +189,9 @@ extension Checker {
             requireBool(rhs, right, what: "the right operand of `\(op.rawValue)`")
             return .bool
         case .equal, .notEqual:
+            let comparable = unknown || left == right || (left.isNumber && right.isNumber) || left == .null || right == .null
+                || left.fits(right) || right.fits(left)
+            if !comparable { _ = mismatch("values of the same type (`\(op.rawValue)` between \(left) and \(right) is always \(op == .notEqual))") }
             return .bool
         case .less, .lessEqual, .greater, .greaterEqual:
             if unknown || (left.isNumber && right.isNumber) || left == right && [.string, .duration].contains(left) {
@@ -193,6 +206,9 @@ extension Checker {
             if unknown { return .any }
             return mismatch("two numbers, two strings, two lists or two durations")
         case .subtract, .multiply, .divide, .remainder:
+            if op == .divide || op == .remainder, case .integer(let zero) = rhs.kind, Int(zero) == 0 {
+                report(.typeMismatch("the right operand of `\(op.rawValue)`", expected: "not zero", found: "0"), at: rhs.range)
+            }
             if left.isNumber, right.isNumber {
                 return op == .divide || left == .float || right == .float ? .float : .int
             }

@@ -127,6 +127,15 @@ extension Checker {
             }
         }
         bind(loop.variable, variableType, origin: .loop)
+        // A later pass sees what an earlier pass bound: names the body rebinds may hold any
+        // of their values when the body starts again.
+        let rebound = Bindings.names(boundBy: loop.body.statements)
+        for name in rebound where scope[name] != nil && scope[name]!.origin != .builtin {
+            scope[name]!.type = .any
+        }
+        if rebound.contains(loop.variable.name) {
+            report(.shadowing(loop.variable.name, shadows: "the loop variable of the same name"), at: loop.variable.range)
+        }
         stepScopes.append([])
         checkStatements(loop.body.statements)
         if let until = loop.until {

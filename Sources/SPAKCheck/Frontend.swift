@@ -18,16 +18,20 @@ public struct CheckedProgram: Sendable {
     public let parse: ParseResult
     /// Syntax diagnostics, then the checker's (only when the syntax was clean).
     public let diagnostics: [Diagnostic]
+    /// Errors the checker found past its storage limit (the parser's are in `parse`).
+    public var droppedCheckErrors = 0
 
     /// Whether any error was found.
-    public var hasErrors: Bool { parse.droppedErrors > 0 || diagnostics.contains { $0.severity == .error } }
+    public var hasErrors: Bool {
+        parse.droppedErrors + droppedCheckErrors > 0 || diagnostics.contains { $0.severity == .error }
+    }
 
     /// The diagnostics in a bag that keeps the per-file display limit and counts every error,
     /// those the parser only counted included.
     public var bag: DiagnosticBag {
         var bag = DiagnosticBag()
         bag.add(contentsOf: diagnostics)
-        bag.countSuppressed(parse.droppedErrors)
+        bag.countSuppressed(parse.droppedErrors + droppedCheckErrors)
         return bag
     }
 }
@@ -83,7 +87,9 @@ public enum Frontend {
         guard !parse.hasErrors else { return CheckedProgram(parse: parse, diagnostics: parse.diagnostics) }
         let directory = (file.path as NSString).deletingLastPathComponent
         let semantic = ProgramChecker.check(parse, templateDirectory: directory.isEmpty ? "." : directory)
-        return CheckedProgram(parse: parse, diagnostics: parse.diagnostics + semantic)
+        var checked = CheckedProgram(parse: parse, diagnostics: parse.diagnostics + semantic.diagnostics)
+        checked.droppedCheckErrors = semantic.droppedErrors
+        return checked
     }
 
     /// Reads, parses and checks a file.

@@ -6,12 +6,13 @@ import SPAKSyntax
 /// one pass; run it only on a program that parsed without errors.
 public enum ProgramChecker {
     /// Checks a program. Template files named by `template:` are read relative to
-    /// `templateDirectory` (the program's own folder).
-    public static func check(_ parsed: ParseResult, templateDirectory: String) -> [Diagnostic] {
-        guard let task = parsed.program.task else { return [] }
+    /// `templateDirectory` (the program's own folder). Past `SPAKParser.storedDiagnosticsLimit`
+    /// diagnostics are counted (errors) rather than kept.
+    public static func check(_ parsed: ParseResult, templateDirectory: String) -> (diagnostics: [Diagnostic], droppedErrors: Int) {
+        guard let task = parsed.program.task else { return ([], 0) }
         var checker = Checker(file: parsed.file, task: task, templateDirectory: templateDirectory)
         checker.run()
-        return checker.diagnostics
+        return (checker.diagnostics, checker.droppedErrors)
     }
 }
 
@@ -29,6 +30,11 @@ struct Checker {
     let task: TaskDecl
     let templateDirectory: String
     var diagnostics: [Diagnostic] = []
+    /// Errors found past the storage limit.
+    var droppedErrors = 0
+    /// "Did you mean" searches left; each costs a pass over the candidates, so a file full of
+    /// misspellings stays linear.
+    var suggestionsLeft = 200
 
     /// Names bound so far, in source order (the flow walk's view).
     var scope: [String: Variable] = [:]
@@ -140,7 +146,16 @@ struct Checker {
     // MARK: - Reporting helpers
 
     mutating func report(_ message: DiagnosticMessage, at range: SourceRange, notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) {
-        diagnostics.append(Diagnostic(message, in: file, at: range, notes: notes, fixIts: fixIts))
+        append(Diagnostic(message, in: file, at: range, notes: notes, fixIts: fixIts))
+    }
+
+    /// Keeps a diagnostic (of this file or a template file) unless the limit is reached.
+    mutating func append(_ diagnostic: Diagnostic) {
+        guard diagnostics.count < SPAKParser.storedDiagnosticsLimit else {
+            if diagnostic.severity == .error { droppedErrors += 1 }
+            return
+        }
+        diagnostics.append(diagnostic)
     }
 
     mutating func duplicate(_ kind: String, _ name: Identifier, first: SourceRange) {
@@ -149,7 +164,9 @@ struct Checker {
     }
 
     /// A fix-it replacing a misspelt name with the closest candidate, if one is close.
-    func suggestion(for name: Identifier, among candidates: some Sequence<String>) -> [FixIt] {
+    mutating func suggestion(for name: Identifier, among candidates: some Sequence<String>) -> [FixIt] {
+        guard suggestionsLeft > 0 else { return [] }
+        suggestionsLeft -= 1
         guard let best = Suggestions.closest(to: name.name, among: candidates) else { return [] }
         return [FixIt(replace: name.range, with: best)]
     }

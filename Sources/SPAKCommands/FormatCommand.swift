@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SPAKCheck
 import SPAKDiagnostics
+import SPAKKernel
 import SPAKSyntax
 
 /// `spak fmt FILE…`: rewrite programs in the canonical layout.
@@ -24,6 +25,10 @@ struct FormatCommand: SpakSubcommand {
 
     @Flag(help: "Print the formatted program instead of writing the file.")
     var stdout = false
+
+    func validate() throws {
+        if check, stdout { throw ValidationError("give --check or --stdout, not both") }
+    }
 
     func execute(io: CommandIO) -> ExitStatus {
         var status = ExitStatus.success
@@ -58,15 +63,24 @@ struct FormatCommand: SpakSubcommand {
                 }
             } else if changed {
                 do {
-                    try Data(formatted.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                    try Self.replace(path, with: formatted)
                     io.out("formatted \(path)\n")
                 } catch {
-                    io.err("spak: error: cannot write \(path): \(error.localizedDescription)\n")
+                    io.err("spak: error: cannot write \(path): \(error)\n")
                     raise(.usageOrIO)
                 }
             }
         }
         return status
+    }
+
+    /// Replaces a file's text atomically, through a symbolic link to its target, keeping the
+    /// file's permissions.
+    static func replace(_ path: String, with text: String) throws {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let permissions = try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions]
+        try RunFolder.writeAtomically(text, to: target, durable: true)
+        if let permissions { try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: target) }
     }
 
     /// A guard against printer bugs: the formatted text must parse to the same tree.

@@ -59,7 +59,8 @@ public struct Diagnostic: Sendable {
         notes: [DiagnosticNote] = [], fixIts: [FixIt] = []
     ) {
         self.code = message.code
-        self.message = message.text
+        // A message quotes the program; a 10 MB name must not become a 10 MB message.
+        self.message = message.text.count > 400 ? String(message.text.prefix(400)) + "…" : message.text
         self.file = file
         self.range = range
         self.notes = notes

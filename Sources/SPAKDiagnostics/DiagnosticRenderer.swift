@@ -47,7 +47,8 @@ public struct DiagnosticRenderer: Sendable {
         var out = ""
         for diagnostic in bag.sorted { out += render(diagnostic) }
         if bag.suppressedErrors > 0 {
-            out += "note: \(bag.suppressedErrors) more errors not shown (the limit is \(bag.errorLimit))\n"
+            let count = bag.suppressedErrors
+            out += "note: \(count) more error\(count == 1 ? "" : "s") not shown (the limit is \(bag.errorLimit))\n"
         }
         return out
     }
@@ -77,7 +78,11 @@ public struct DiagnosticRenderer: Sendable {
         }
         let lead = windowStart > lineRange.start ? "…" : ""
         let tail = windowEnd < lineRange.end ? "…" : ""
-        let text = lead + file.text(in: SourceRange(start: windowStart, end: windowEnd)) + tail
+        // Control characters would drive the terminal; each shows as one `�` (columns hold).
+        let shown = file.text(in: SourceRange(start: windowStart, end: windowEnd)).unicodeScalars.map { scalar in
+            (scalar.value < 0x20 && scalar != "\t") || scalar.value == 0x7F ? "\u{FFFD}" : Character(scalar)
+        }
+        let text = lead + String(shown) + tail
         var caret = lead.isEmpty ? "" : " "
         for scalar in file.text(in: SourceRange(start: windowStart, end: caretStart)).unicodeScalars {
             caret += scalar == "\t" ? "\t" : " "

@@ -74,8 +74,26 @@ struct Lexer {
         let shown = scalar.value < 0x20 || scalar.value == 0x7F || scalar.properties.isWhitespace
             ? "U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4))"
             : "`\(scalar)`"
-        report(.unexpectedCharacter(shown), at: range)
+        report(.unexpectedCharacter(shown), at: range, fixIts: fixIts(forUnexpected: range))
         tokens.append(Token(kind: .invalid, range: range))
+    }
+
+    /// Repairs for characters other languages use: `&&`, `||`, `!`, `;` and `'…'`.
+    private func fixIts(forUnexpected range: SourceRange) -> [FixIt] {
+        switch file.text(in: range) {
+        case "&&": return [FixIt(replace: range, with: "and")]
+        case "||": return [FixIt(replace: range, with: "or")]
+        case "!": return [FixIt(replace: range, with: "not ")]
+        case ";": return [FixIt(replace: range, with: "")]
+        case "'":
+            var end = range.end
+            while end < bytes.count, bytes[end] != UInt8(ascii: "'"), bytes[end] != Ascii.newline { end += 1 }
+            guard end < bytes.count, bytes[end] == UInt8(ascii: "'") else { return [] }
+            let inner = file.text(in: SourceRange(start: range.end, end: end))
+            guard !inner.contains("\""), !inner.contains("\\") else { return [] }
+            return [FixIt(replace: SourceRange(start: range.start, end: end + 1), with: "\"\(inner)\"")]
+        default: return []
+        }
     }
 
     /// The punctuation at `index` and its length, longest spelling first (`...` before `.`).
@@ -191,7 +209,8 @@ struct Lexer {
                 let range = SourceRange(start: start, end: position)
                 let contentRange = SourceRange(start: start + 3, end: index)
                 let dedented = MultilineString.dedent(file.text(in: contentRange))
-                for lineOffset in dedented.underIndentedLineOffsets {
+                // One warning per literal, at its first under-indented line.
+                if let lineOffset = dedented.underIndentedLineOffsets.first {
                     report(.multilineIndentation, at: .at(contentRange.start + lineOffset))
                 }
                 stringValues[start] = dedented.value
@@ -291,12 +310,12 @@ struct Lexer {
         tokens.append(Token(kind: kind, range: SourceRange(start: start, end: end)))
     }
 
-    private mutating func report(_ message: DiagnosticMessage, at range: SourceRange) {
+    private mutating func report(_ message: DiagnosticMessage, at range: SourceRange, fixIts: [FixIt] = []) {
         guard diagnostics.count < SPAKParser.storedDiagnosticsLimit else {
-            droppedErrors += 1
+            if message.code.severity == .error { droppedErrors += 1 }
             return
         }
-        diagnostics.append(Diagnostic(message, in: file, at: range))
+        diagnostics.append(Diagnostic(message, in: file, at: range, fixIts: fixIts))
     }
 }
 

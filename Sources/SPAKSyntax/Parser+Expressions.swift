@@ -75,6 +75,13 @@ extension Parser {
             if depth + links > SPAKParser.nestingLimit {
                 do { try enterNesting(extra: links) } catch { throw Recover() }
             }
+            if current.kind == .dot, peek().kind == .dot {
+                let range = current.range.union(peek().range)
+                report(.unexpectedToken(expected: "a field name after `.`", found: "`..`"), at: range,
+                       notes: [DiagnosticNote("a range is written with three dots, as in `1...n`")],
+                       fixIts: [FixIt(replace: range, with: "...")])
+                throw Recover()
+            }
             if advance().kind == .dot {
                 let field = try expectName("a field name after `.`")
                 expr = Expr(.field(expr, field), range: expr.range.union(field.range))
@@ -113,9 +120,11 @@ extension Parser {
             return try parseMap()
         case .leftParen:
             advance()
+            unclosed.append(.rightParen)
             let inner = try parseExpression()
             let close = current.range
             try expect(.rightParen, "`)` to close the parenthesis")
+            unclosed.removeLast()
             // The parentheses leave no node, but the range covers them.
             return Expr(inner.kind, range: SourceRange(start: token.range.start, end: close.end))
         default:
@@ -128,6 +137,7 @@ extension Parser {
     mutating func parseArguments() throws(Recover) -> (arguments: [Argument], end: Int) {
         try nest()
         defer { depth -= 1 }
+        unclosed.append(.rightParen)
         let arguments = try commaSeparated(until: .rightParen) { p throws(Recover) in
             if p.current.kind == .name, p.peek().kind == .colon {
                 let labelToken = p.advance()
@@ -138,21 +148,25 @@ extension Parser {
         }
         let end = current.range.end
         try expect(.rightParen, "`,` or `)` in the argument list")
+        unclosed.removeLast()
         return (arguments, end)
     }
 
     private mutating func parseList() throws(Recover) -> Expr {
         let start = advance().range.start
+        unclosed.append(.rightBracket)
         try nest()
         defer { depth -= 1 }
         let items = try commaSeparated(until: .rightBracket) { p throws(Recover) in try p.parseExpression() }
         let end = current.range.end
         try expect(.rightBracket, "`,` or `]` in the list")
+        unclosed.removeLast()
         return Expr(.list(items), range: SourceRange(start: start, end: end))
     }
 
     private mutating func parseMap() throws(Recover) -> Expr {
         let start = advance().range.start
+        unclosed.append(.rightBrace)
         try nest()
         defer { depth -= 1 }
         let entries = try commaSeparated(until: .rightBrace) { p throws(Recover) in
@@ -171,6 +185,7 @@ extension Parser {
         }
         let end = current.range.end
         try expect(.rightBrace, "`,` or `}` in the map")
+        unclosed.removeLast()
         return Expr(.map(entries), range: SourceRange(start: start, end: end))
     }
 

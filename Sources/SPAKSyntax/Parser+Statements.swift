@@ -42,6 +42,12 @@ extension Parser {
             report(.assignmentWithoutLet(name), at: keyword.range,
                    fixIts: [FixIt(replace: .at(keyword.range.start), with: "let ")])
             throw Recover()
+        case .name where Self.misspeltKeyword(text(keyword)) != nil:
+            let intended = Self.misspeltKeyword(text(keyword))!
+            reportUnexpected(expected: expectedStatement(context),
+                             notes: [DiagnosticNote("did you mean `\(intended)`?")])
+            if let last = diagnostics.indices.last { diagnostics[last].fixIts = [FixIt(replace: keyword.range, with: intended)] }
+            throw Recover()
         case .name where ["while", "for", "loop"].contains(text(keyword)):
             reportUnexpected(expected: expectedStatement(context),
                              notes: [DiagnosticNote("loops are written `repeat NAME in 1...N until CONDITION { ... }`")])
@@ -52,6 +58,14 @@ extension Parser {
         }
     }
 
+    /// A statement keyword that a name at the start of a statement is a likely typo of.
+    static func misspeltKeyword(_ name: String) -> String? {
+        let keywords = ["step", "let", "if", "repeat", "on_fail", "system_model", "evaluation", "invariant", "allow",
+                        "budget", "metric"]
+        if name == "elif" || name == "elsif" { return nil }
+        return Suggestions.closest(to: name, among: keywords)
+    }
+
     private func expectedStatement(_ context: BlockContext) -> String {
         switch context {
         case .task: "a step, `let`, `if`, `repeat`, `system_model`, `evaluation` or `}`"
@@ -60,8 +74,8 @@ extension Parser {
         }
     }
 
-    private mutating func parseBlock(_ context: BlockContext, closing what: String) throws(Recover) -> Block {
-        try requireOpenBrace(after: what)
+    private mutating func parseBlock(_ context: BlockContext, after header: String, closing what: String) throws(Recover) -> Block {
+        try requireOpenBrace(after: header)
         let body = try abortable { p throws(Abort) in try p.braced(what) { p throws(Recover) in try p.parseStatement(in: context) } }
         return Block(statements: body.items, open: body.open, close: body.close)
     }
@@ -69,7 +83,7 @@ extension Parser {
     private mutating func parseStep() throws(Recover) -> Statement {
         let start = advance().range.start
         let name = try expectName("the step's name")
-        let body = try parseBlock(.step, closing: "step `\(name.name)`")
+        let body = try parseBlock(.step, after: "the step's name", closing: "step `\(name.name)`")
         return .step(name: name, body: body, range: SourceRange(start: start, end: body.close + 1))
     }
 
@@ -85,7 +99,13 @@ extension Parser {
         let start = advance().range.start
         let condition = try parseExpression()
         let inner: BlockContext = context == .step ? .step : .flow
-        let then = try parseBlock(inner, closing: "the `if` block")
+        if current.kind == .assign {
+            report(.unexpectedToken(expected: "`{` after the condition of `if`", found: "`=`"), at: current.range,
+                   notes: [DiagnosticNote("`=` binds only in `let`; to compare, write `==`")],
+                   fixIts: [FixIt(replace: current.range, with: "==")])
+            throw Recover()
+        }
+        let then = try parseBlock(inner, after: "the condition of `if`", closing: "the `if` block")
         var otherwise: ElseBranch?
         var end = then.close + 1
         if current.kind == .keyword(.else) {
@@ -95,7 +115,7 @@ extension Parser {
                 otherwise = .elseIf(nested)
                 end = nested.range.end
             } else {
-                let block = try parseBlock(inner, closing: "the `else` block")
+                let block = try parseBlock(inner, after: "`else`", closing: "the `else` block")
                 otherwise = .block(block)
                 end = block.close + 1
             }
@@ -129,7 +149,7 @@ extension Parser {
             advance()
             until = try parseExpression()
         }
-        let body = try parseBlock(context == .step ? .step : .flow, closing: "the `repeat` block")
+        let body = try parseBlock(context == .step ? .step : .flow, after: "the loop's header", closing: "the `repeat` block")
         return RepeatLoop(variable: variable, iteration: iteration, until: until, body: body,
                           range: SourceRange(start: keyword.range.start, end: body.close + 1))
     }

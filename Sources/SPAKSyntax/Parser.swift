@@ -79,6 +79,9 @@ struct Parser {
     var depth = 0
     var diagnostics: [Diagnostic] = []
     var droppedErrors = 0
+    /// The closers of brackets `( [ {` an expression has opened and not yet closed: after an
+    /// error inside one, recovery first skips to its close rather than stopping within it.
+    var unclosed: [TokenKind] = []
 
     init(file: SourceFile, tokens: [Token], strings: [Int: String]) {
         self.file = file
@@ -180,7 +183,8 @@ struct Parser {
                 items.append(try item(&self))
             } catch {
                 if pendingAbort { throw Abort() }
-                synchronize()
+                synchronize(insideBrackets: unclosed)
+                unclosed = []
                 if index == before { advance() }
             }
         }
@@ -366,7 +370,7 @@ struct Parser {
     mutating func report(_ message: DiagnosticMessage, at range: SourceRange,
                          notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) {
         guard diagnostics.count < SPAKParser.storedDiagnosticsLimit else {
-            droppedErrors += 1
+            if message.code.severity == .error { droppedErrors += 1 }
             return
         }
         diagnostics.append(Diagnostic(message, in: file, at: range, notes: notes, fixIts: fixIts))
@@ -389,25 +393,41 @@ struct Parser {
     }
 
     /// Skips to where a statement can start again: a statement keyword, or a `}` that closes
-    /// the block being read (brackets opened while skipping are matched first).
-    mutating func synchronize() {
-        var open = 0
+    /// the block being read, outside any bracket. Brackets the failed statement left open
+    /// (`insideBrackets`, innermost last) and brackets opened while skipping are matched
+    /// first, each by its own closer, so the `}` of a map does not end the recovery early and
+    /// a `}` never closes a `(`. Outside brackets, the first token of a later line is also a
+    /// place to try again, so a statement that starts with a misspelt keyword is reported.
+    mutating func synchronize(insideBrackets: [TokenKind]) {
+        var open = insideBrackets
+        var skipped = 0
         while current.kind != .endOfFile {
+            if open.isEmpty, skipped > 0, startsLine(index) { return }
             switch current.kind {
-            case .keyword(let keyword) where Self.statementKeywords.contains(keyword):
+            case .keyword(let keyword) where open.isEmpty && Self.statementKeywords.contains(keyword):
                 return
-            case .leftBrace, .leftParen, .leftBracket:
-                open += 1
-            case .rightParen, .rightBracket:
-                open = max(0, open - 1)
-            case .rightBrace:
-                if open == 0 { return }
-                open -= 1
+            case .leftBrace: open.append(.rightBrace)
+            case .leftParen: open.append(.rightParen)
+            case .leftBracket: open.append(.rightBracket)
+            case .rightBrace, .rightParen, .rightBracket:
+                if let match = open.lastIndex(of: current.kind) {
+                    open.removeSubrange(match...)
+                } else if current.kind == .rightBrace {
+                    return
+                }
             default:
                 break
             }
             advance()
+            skipped += 1
         }
+    }
+
+    /// Whether a line break lies between the previous token and the token at `position`.
+    private func startsLine(_ position: Int) -> Bool {
+        guard position > 0 else { return true }
+        let gap = file.bytes[tokens[position - 1].range.end..<tokens[position].range.start]
+        return gap.contains(UInt8(ascii: "\n"))
     }
 
     mutating func skip(until stop: (TokenKind) -> Bool) {

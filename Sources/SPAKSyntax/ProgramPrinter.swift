@@ -195,8 +195,11 @@ struct Writer {
         _ header: String, start: Int?, open: Int, close: Int, indent: Int, closeWith closer: String? = "}",
         body: (inout Writer) -> Void
     ) {
-        if let start { flushComments(before: start, indent: indent) }
-        flushComments(before: open, indent: indent)
+        // Comments before `} else` sit inside the block that `}` closes: print them there,
+        // where a second formatting pass also puts them.
+        let leadIndent = header.hasPrefix("}") ? indent + 1 : indent
+        if let start { flushComments(before: start, indent: leadIndent) }
+        flushComments(before: open, indent: leadIndent)
         let isEmpty = !hasContent(between: open, and: close)
         if isEmpty, closer != nil {
             line(header + " {}", indent: indent, sourceStart: start, sourceEnd: close + 1)

@@ -140,6 +140,19 @@ struct FormatCommandTests {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == source)
     }
 
+    @Test("writing keeps the file's permissions and writes through a symbolic link")
+    func permissionsAndLinks() throws {
+        let scratch = try makeScratchDirectory()
+        let target = try write("task t(){step s{let x=1}}", to: "real.spak", in: scratch)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
+        let link = scratch.appendingPathComponent("link.spak").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        #expect(runSpak(["fmt", link]).status == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
+        #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("task t() {\n"))
+        #expect(try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int == 0o600)
+    }
+
     @Test("--stdout prints instead of writing")
     func stdout() throws {
         let scratch = try makeScratchDirectory()

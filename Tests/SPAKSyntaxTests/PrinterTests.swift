@@ -54,3 +54,16 @@ struct PrinterTests {
             == "task t() {\n  step s {\n    let x = 1\n  }\n}\n")
     }
 }
+
+@Suite("Formatter comments around else")
+struct ElseCommentTests {
+    @Test("comments before `else` keep their place across passes", arguments: [
+        "task t(a: int = 1) {\n  if a > 0 {\n    step s { let x = 1 }\n  } // after then\n  else {\n    step u { let y = 2 }\n  }\n}\n",
+        "task t(a: int = 1) {\n  if a > 0 {\n    step s { let x = 1 }\n  }\n  // before else if\n  else if a < 0 {\n    step u { let y = 2 }\n  }\n}\n",
+    ])
+    func idempotent(source: String) {
+        let once = format(SourceFile(path: "t", text: source))
+        #expect(format(SourceFile(path: "t", text: once)) == once)
+        #expect(tree(SourceFile(path: "t", text: once)) == tree(SourceFile(path: "t", text: source)))
+    }
+}
