@@ -42,6 +42,10 @@ struct StepCommand: SpakSubcommand {
                     throw RecordError("run \(run) is not waiting for an answer (it is \(machine.state.status.name))", kind: .wrongState)
                 }
                 if machine.state.status.isFinal {
+                    if try machine.exportIfMissing() {
+                        io.err("spak: note: the run had ended before a crash cut its export short; trace.json and metrics.json were written again\n")
+                        return .success
+                    }
                     throw RecordError("run \(run) has already \(machine.state.status.name)", kind: .wrongState)
                 }
                 let stop = try machine.run(answers: &source, singleStep: !resume)

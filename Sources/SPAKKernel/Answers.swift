@@ -6,6 +6,8 @@ public struct Answer: Sendable, Equatable {
     /// Who answered, as the trace records it: `response-file`, `stdin`, `responder: CMD`,
     /// `answers: FILE#N`.
     public let answeredBy: String
+    /// For an answer recovered from the log: the answers-file position after it was taken.
+    var answersUsed: Int?
 
     /// Creates an answer.
     public init(value: Value, answeredBy: String) {

@@ -50,8 +50,10 @@ extension Machine {
         }
         var result = answer.value
         if pending.effect == "tool.run", case .string(let text) = result { result = Answer.toolResult(from: text) }
+        if let used = answer.answersUsed { state.answersUsed = max(state.answersUsed, used) }
         log.append("effect.answered", ["index": .int(pending.index), "effect": .string(pending.effect),
-                                       "result": result, "answered_by": .string(answer.answeredBy)])
+                                       "result": result, "answered_by": .string(answer.answeredBy),
+                                       "answers_used": .int(state.answersUsed)])
         switch pending.effect {
         case "llm.query":
             state.counters.llmCalls += 1

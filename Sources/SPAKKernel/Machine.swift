@@ -18,9 +18,9 @@ public final class Machine {
 
     let program: LoweredProgram
     let source: SourceFile
-    let folder: RunFolder
+    var folder: RunFolder
     let log: EventLog
-    let workspace: Workspace
+    var workspace: Workspace
     let programHash: String
     /// The snapshot being advanced.
     public internal(set) var state: MachineState
@@ -201,7 +201,13 @@ public final class Machine {
             log.append("invariant.checked", fields)
             if !holds, violation == nil {
                 let text = source.text(in: invariant.condition.range)
+                let values = invariant.names.sorted().compactMap { name -> String? in
+                    guard let value = state.variables[name] else { return nil }
+                    let shown = JSON.serialize(value)
+                    return "\(name) = \(shown.count > 120 ? String(shown.prefix(117)) + "..." : shown)"
+                }
                 violation = "invariant `\(invariant.name)` (\(text)) does not hold after step `\(name)`\(detail)"
+                    + (values.isEmpty || !detail.isEmpty ? "" : "; " + values.joined(separator: ", "))
             }
         }
         if let violation {
@@ -251,6 +257,7 @@ public final class Machine {
     // MARK: - Ending
 
     private func finish() throws(RecordError) {
+        let alreadyCompleted = state.status == .completed
         var metrics: [String: Value] = [:]
         var errors: [String: Value] = [:]
         for metric in program.metrics {
@@ -265,7 +272,7 @@ public final class Machine {
         finalMetrics = metrics
         var fields: [String: Value] = ["metrics": .map(metrics)]
         if !errors.isEmpty { fields["metric_errors"] = .map(errors) }
-        log.append("run.completed", fields)
+        if !alreadyCompleted { log.append("run.completed", fields) }
         try close(metrics: metrics, metricErrors: errors)
     }
 
@@ -287,7 +294,8 @@ public final class Machine {
     func exceed(_ budget: String, limit: Double, used: Double) throws(RecordError) {
         log.append("budget.exceeded", ["budget": .string(budget), "limit": .float(limit), "used": .float(used)])
         let shown = budget == "wall_time" ? String(format: "%.1fs", used) : String(Int(used))
-        try fail("budget `\(budget) <= \(JSON.formatFloat(limit))` exceeded (used: \(shown))", at: nil)
+        let written = budget == "wall_time" ? "\(Int(limit))s" : String(Int(limit))
+        try fail("budget `\(budget) <= \(written)` exceeded (used: \(shown))", at: nil)
     }
 
     /// Writes the final snapshot, the trace and the metrics.
@@ -295,6 +303,23 @@ public final class Machine {
         try checkpoint()
         try RunRecord.writeMetrics(folder: folder, state: state, metrics: metrics, metricErrors: metricErrors)
         try RunRecord.exportTrace(folder: folder, state: state, programHash: programHash)
+    }
+
+    /// Writes the trace and metrics of an ended run again if a crash came between the final
+    /// snapshot and them; returns whether it had to.
+    public func exportIfMissing() throws(RecordError) -> Bool {
+        guard state.status.isFinal else { return false }
+        let fileManager = FileManager.default
+        guard !fileManager.fileExists(atPath: folder.traceFile) || !fileManager.fileExists(atPath: folder.metricsFile) else {
+            return false
+        }
+        if case .completed = state.status {
+            try finish()
+        } else {
+            try RunRecord.writeMetrics(folder: folder, state: state, metrics: [:], metricErrors: [:])
+            try RunRecord.exportTrace(folder: folder, state: state, programHash: programHash)
+        }
+        return true
     }
 
     /// Makes everything so far durable: the log is synced, then the snapshot replaced.

@@ -28,7 +28,11 @@ public enum RunStore {
         _ checked: CheckedProgram, parameters: [String: Value], runsDirectory: String, workspace: String?
     ) throws(RecordError) -> Machine {
         guard let task = checked.parse.program.task else { throw RecordError("the program has no task", kind: .corrupt) }
-        let folder = RunFolder(path: runsDirectory + "/" + newID(task: task.name.name))
+        // The folder is built under a hidden name and renamed into place once run.json,
+        // state.json and the first event exist, so a crash never leaves half a run.
+        let id = newID(task: task.name.name)
+        let finalPath = runsDirectory + "/" + id
+        let folder = RunFolder(path: runsDirectory + "/.creating-" + id)
         try FileManager.default.createDirectoryIfNeeded(folder.path)
         try RunFolder.writeAtomically(checked.parse.file.text, to: folder.programFile, durable: true)
         let sourceDirectory = (checked.parse.file.path as NSString).deletingLastPathComponent
@@ -41,19 +45,26 @@ public enum RunStore {
         }
         let hash = folder.contentHash()
         var info: [String: Value] = [
-            "format": .string("spak-run"), "version": .int(1), "id": .string(folder.id), "task": .string(task.name.name),
+            "format": .string("spak-run"), "version": .int(1), "id": .string(id), "task": .string(task.name.name),
             "source": .string(checked.parse.file.path), "program_hash": .string(hash), "parameters": .map(parameters),
             "created": .string(ISO8601DateFormatter().string(from: Date())),
         ]
         if let workspace { info["workspace"] = .string(workspace) }
         try RunFolder.writeAtomically(JSON.serialize(.map(info)) + "\n", to: folder.runFile, durable: true)
         let log = try EventLog(path: folder.eventsFile, count: 0, length: 0)
+        let finalFolder = RunFolder(path: finalPath)
         let machine = Machine(
             program: LoweredProgram(task), source: checked.parse.file, folder: folder, log: log,
             workspace: try Workspace(path: workspace ?? folder.defaultWorkspace), programHash: hash,
             state: MachineState(parameters: parameters))
         log.append("run.started", ["task": .string(task.name.name), "program_hash": .string(hash), "parameters": .map(parameters)])
         try machine.checkpoint()
+        guard rename(folder.path, finalPath) == 0 else {
+            throw RecordError("cannot create \(finalPath): \(String(cString: strerror(errno)))")
+        }
+        machine.folder = finalFolder
+        // The default workspace moved with the folder; open it where it now is.
+        machine.workspace = try Workspace(path: workspace ?? finalFolder.defaultWorkspace)
         return machine
     }
 
@@ -125,7 +136,9 @@ public enum RunStore {
             case .string("effect.answered")?:
                 if case .string(let effect)? = fields["effect"], effect == "llm.query" || effect == "tool.run",
                    let result = fields["result"], case .string(let by)? = fields["answered_by"] {
-                    answers[index] = Answer(value: result, answeredBy: by)
+                    var answer = Answer(value: result, answeredBy: by)
+                    if case .int(let used)? = fields["answers_used"] { answer.answersUsed = used }
+                    answers[index] = answer
                 }
             default:
                 break
@@ -156,7 +169,7 @@ public enum RunStore {
     /// The runs in a runs folder, oldest first.
     public static func list(runsDirectory: String) -> [Summary] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []
-        return names.compactMap { name -> Summary? in
+        return names.filter { !$0.hasPrefix(".") }.compactMap { name -> Summary? in
             let folder = RunFolder(path: runsDirectory + "/" + name)
             guard let info = try? folder.readJSON(folder.runFile).fields else { return nil }
             let state = (try? folder.readJSON(folder.stateFile)).flatMap(MachineState.init(decoding:))
