@@ -41,9 +41,14 @@ public struct RunFolder: Sendable {
     public var id: String { (path as NSString).lastPathComponent }
 
     /// Writes a file so that a reader sees the old content or the new, never a mix: a
-    /// temporary file, fsynced when `durable`, then renamed over the target.
+    /// temporary file, fsynced when `durable`, then renamed over the target. The temporary
+    /// file's name is fixed (`.NAME.spak-tmp` beside the target): writers of a run hold its
+    /// lock, and a write that a crash cut short is redone under the same name, so no
+    /// temporary file is left behind.
     public static func writeAtomically(_ text: String, to target: String, durable: Bool) throws(RecordError) {
-        let temporary = target + ".tmp-\(getpid())"
+        let directory = (target as NSString).deletingLastPathComponent
+        let name = (target as NSString).lastPathComponent
+        let temporary = (directory.isEmpty ? "" : directory + "/") + "." + name + ".spak-tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw RecordError("cannot write \(target): \(String(cString: strerror(errno)))") }
         let bytes = Array(text.utf8)

@@ -34,7 +34,7 @@ public enum RunRecord {
         run["status"] = .string(state.status.name)
         if case .failed(let reason) = state.status { run["reason"] = .string(reason) }
         run["program_hash"] = .string(programHash)
-        let temporary = folder.traceFile + ".tmp-\(getpid())"
+        let temporary = folder.path + "/.trace.json.spak-tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: nil),
               let output = FileHandle(forWritingAtPath: temporary),
               let input = FileHandle(forReadingAtPath: folder.eventsFile) else {
