@@ -8,22 +8,24 @@ EXAMPLES := examples/*.spak examples/kernels/*.spak
 
 .PHONY: demo build test test-swift test-python bench-check clean
 
-## The main job: build spak and check the shipped example agents (no network, no GPU).
+## The main job: build spak, check the shipped agents, and run one offline end to end, its
+## answers taken from a prepared file (no network, no GPU).
 demo: build
 	$(SPAK) check $(EXAMPLES)
-	$(SPAK) fmt --check $(EXAMPLES)
+	$(SPAK) run examples/hello.spak --answers examples/hello.answers.jsonl
 
 build:
 	swift build $(SWIFT_BUILD_FLAGS)
 
-## Every test: Swift Testing, then pytest (the grammar corpus against lark and the binary).
+## Every test: Swift Testing, then pytest (the grammar corpus against lark and the binary, and
+## the kernel's process-level tests: crash recovery, bad input, golden traces, schemas).
 test: build test-swift test-python
 
 test-swift:
 	swift test $(SWIFT_BUILD_FLAGS)
 
 test-python: $(PYTHON)
-	SPAK_BIN=$(SPAK) $(PYTHON) -m pytest -q Tests/Grammar
+	SPAK_BIN=$(SPAK) $(PYTHON) -m pytest -q Tests/Grammar Tests/Kernel
 
 $(PYTHON): requirements-dev.txt
 	python3 -m venv $(VENV)
