@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 SPAK := .build/debug/spak
 EXAMPLES := examples/*.spak examples/kernels/*.spak
 
-.PHONY: demo build test test-swift test-python bench-check clean
+.PHONY: demo build test test-swift test-python bench bench-check bench-kernel clean
 
 ## The main job: build spak, check the shipped agents, and run one offline end to end, its
 ## answers taken from a prepared file (no network, no GPU).
@@ -38,5 +38,13 @@ bench-check:
 	swift build -c release --static-swift-stdlib --scratch-path .build-static
 	python3 bench/check_bench.py --spak .build-static/release/spak
 
+## The step machine: resume latency, step overhead against LangGraph + SqliteSaver (installed
+## into .venv-bench), and peak memory of a 100,000-step run.
+bench-kernel:
+	swift build -c release --static-swift-stdlib --scratch-path .build-static
+	python3 bench/kernel_bench.py --spak .build-static/release/spak
+
+bench: bench-check bench-kernel
+
 clean:
-	rm -rf .build $(VENV) bench/out
+	rm -rf .build .build-static $(VENV) .venv-bench bench/out

@@ -13,35 +13,35 @@ public enum JSON {
 
     /// Compact JSON with sorted keys.
     public static func serialize(_ value: Value) -> String {
-        var out = ""
-        write(value, to: &out)
-        return out
+        var bytes: [UInt8] = []
+        write(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Appends the compact JSON of a value.
-    public static func write(_ value: Value, to out: inout String) {
+    /// Appends the compact JSON of a value as UTF-8 bytes (the event log's hot path).
+    public static func write(_ value: Value, to out: inout [UInt8]) {
         switch value {
-        case .null: out += "null"
-        case .bool(let flag): out += flag ? "true" : "false"
-        case .int(let number): out += String(number)
-        case .float(let number): out += formatFloat(number)
+        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        case .bool(let flag): out.append(contentsOf: flag ? Array("true".utf8) : Array("false".utf8))
+        case .int(let number): out.append(contentsOf: String(number).utf8)
+        case .float(let number): out.append(contentsOf: formatFloat(number).utf8)
         case .string(let text): writeString(text, to: &out)
         case .list(let items):
-            out += "["
+            out.append(0x5B)
             for (index, item) in items.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(0x2C) }
                 write(item, to: &out)
             }
-            out += "]"
+            out.append(0x5D)
         case .map(let entries):
-            out += "{"
+            out.append(0x7B)
             for (index, key) in entries.keys.sorted().enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(0x2C) }
                 writeString(key, to: &out)
-                out += ":"
+                out.append(0x3A)
                 write(entries[key]!, to: &out)
             }
-            out += "}"
+            out.append(0x7D)
         }
     }
 
@@ -50,26 +50,36 @@ public enum JSON {
     public static func formatFloat(_ number: Double) -> String {
         guard number.isFinite else { return "null" }
         let text = "\(number)"
-        return text.contains(".") || text.contains("e") ? text : text + ".0"
+        // A byte scan: Foundation's `String.contains` is slow on this hot path.
+        return text.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") } ? text : text + ".0"
     }
 
-    /// Appends a JSON string literal.
-    public static func writeString(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+    /// Appends a JSON string literal; text that needs no escapes is copied whole.
+    public static func writeString(_ text: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        var utf8 = text.utf8
+        let plain = utf8.withContiguousStorageIfAvailable { bytes in
+            !bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+        } ?? false
+        if plain {
+            out.append(contentsOf: utf8)
+        } else {
+            for byte in utf8 {
+                switch byte {
+                case 0x22: out.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+                case 0x0D: out.append(contentsOf: [0x5C, 0x72])
+                case 0x09: out.append(contentsOf: [0x5C, 0x74])
+                case 0..<0x20:
+                    let hex = Array(String(byte, radix: 16).utf8)
+                    out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30] + (hex.count == 1 ? [0x30] + hex : hex))
+                default: out.append(byte)
+                }
             }
         }
-        out += "\""
+        utf8 = "".utf8
+        out.append(0x22)
     }
 
     /// Parses a JSON text (surrounding whitespace allowed).

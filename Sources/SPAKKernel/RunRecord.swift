@@ -45,20 +45,22 @@ public enum RunRecord {
             let header = "{\"format\":\"spak-trace\",\"version\":\(formatVersion),\"run\":\(JSON.serialize(.map(run))),\"events\":["
             try output.write(contentsOf: Data(header.utf8))
             var first = true
-            var carry = Data()
+            var partial: [UInt8] = []
+            var out: [UInt8] = []
             while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
-                carry.append(chunk)
-                var out = Data()
-                while let newline = carry.firstIndex(of: 0x0A) {
-                    let line = carry[carry.startIndex..<newline]
-                    if !line.isEmpty {
-                        out.append(contentsOf: first ? Data("\n".utf8) : Data(",\n".utf8))
-                        out.append(line)
+                let bytes = partial + [UInt8](chunk)
+                out.removeAll(keepingCapacity: true)
+                var lineStart = 0
+                while let newline = bytes[lineStart...].firstIndex(of: 0x0A) {
+                    if newline > lineStart {
+                        out.append(contentsOf: first ? [0x0A] : [0x2C, 0x0A])
+                        out.append(contentsOf: bytes[lineStart..<newline])
                         first = false
                     }
-                    carry.removeSubrange(carry.startIndex...newline)
+                    lineStart = newline + 1
                 }
-                try output.write(contentsOf: out)
+                partial = Array(bytes[lineStart...])
+                try output.write(contentsOf: Data(out))
             }
             try output.write(contentsOf: Data("\n]}\n".utf8))
             try output.synchronize()
