@@ -25,6 +25,9 @@ struct RunCommand: SpakSubcommand {
     @Option(name: .customLong("param"), help: "A task parameter, NAME=VALUE (repeatable).")
     var parameters: [String] = []
 
+    @Flag(help: "Execute only the first step, then pause (go on with `spak step RUN`).")
+    var step = false
+
     @OptionGroup var answers: AnswerOptions
     @OptionGroup var location: RunsLocation
 
@@ -51,7 +54,7 @@ struct RunCommand: SpakSubcommand {
             var source = try answers.source()
             let machine = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
                                              workspace: answers.workspace)
-            return RunReport.report(try machine.run(answers: &source), machine: machine, io: io)
+            return RunReport.report(try machine.run(answers: &source, singleStep: step), machine: machine, io: io)
         } catch let error as RecordError {
             io.err("spak: error: \(error)\n")
             return RunReport.status(for: error)

@@ -10,9 +10,9 @@ struct StepCommand: SpakSubcommand {
         abstract: "Execute one step of a run, or resume a waiting run with its answer.",
         discussion: """
             Without --resume: executes the next step and pauses. With --resume: takes the answer \
-            to the pending request from --response FILE (- for standard input) or the run's \
-            response.txt, then goes on until the run ends or waits again (asking --responder or \
-            --answers first, if given). A run interrupted by a crash is recovered when it is \
+            to the pending request from --response FILE (- for standard input), else the run's \
+            response.txt, else --responder or --answers; then goes on until the run ends or waits \
+            again, asking --responder or --answers for later requests. A run interrupted by a crash is recovered when it is \
             opened: answers already recorded are reused, and events after the last snapshot \
             are recomputed. Exit codes: 0 completed or paused, 1 run failed, 2 usage or I/O \
             error, 3 suspended, 4 no such run or a damaged or edited record, 5 run in use.

@@ -177,3 +177,20 @@ def test_bad_parameters_are_usage_errors(tmp_path: Path) -> None:
     result = spak("run", str(PROGRAM), "--param", "n=three", "--runs-dir", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2 and "not a valid int" in result.stderr
     assert not run_folders(tmp_path)
+
+
+def test_one_step_at_a_time(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text('"4"\n"5"\n')
+    runs = tmp_path / "runs"
+    first = spak("run", str(PROGRAM), "--param", "n=2", "--step", "--answers", str(answers), "--runs-dir", str(runs),
+                 cwd=tmp_path, check_code=0)
+    assert "paused after 1 step" in first.stdout
+    (folder,) = run_folders(runs)
+    for expected in (2, 3, 4):
+        result = spak("step", folder.name, "--answers", str(answers), "--runs-dir", str(runs), cwd=tmp_path, check_code=0)
+        assert f"paused after {expected} steps" in result.stdout
+    done = spak("step", folder.name, "--answers", str(answers), "--runs-dir", str(runs), cwd=tmp_path, check_code=0)
+    assert "completed" in done.stdout
+    again = spak("step", folder.name, "--runs-dir", str(runs), cwd=tmp_path)
+    assert again.returncode == 4 and "already completed" in again.stderr

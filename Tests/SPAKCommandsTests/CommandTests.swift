@@ -166,7 +166,10 @@ struct FormatCommandTests {
 /// (the test then fails, so a re-recording is never mistaken for a pass).
 @Suite("Help text")
 struct HelpSnapshotTests {
-    @Test("help matches its snapshot", arguments: [["--help"], ["check", "--help"], ["parse", "--help"], ["fmt", "--help"]])
+    @Test("help matches its snapshot", arguments: [
+        ["--help"], ["check", "--help"], ["parse", "--help"], ["fmt", "--help"], ["run", "--help"], ["step", "--help"],
+        ["status", "--help"], ["runs", "--help"],
+    ])
     func help(arguments: [String]) throws {
         let name = (arguments.count == 1 ? "spak" : arguments[0]) + "-help.txt"
         let path = Repository.path("Tests/SPAKCommandsTests/Snapshots/" + name)
