@@ -6,6 +6,9 @@ import SPAKKernel
 /// standard output is the answer (the seed's "mock script").
 struct ResponderSource: AnswerSource {
     let command: String
+    /// How long one answer may take before the responder is stopped and the run stays
+    /// suspended at the request.
+    let timeout: Double
 
     mutating func answer(_ request: PendingRequest, answersUsed: inout Int) throws(AnswerFailure) -> Answer? {
         let words: [String]
@@ -28,9 +31,23 @@ struct ResponderSource: AnswerSource {
         let payload = Data((JSONText.line(request.value)).utf8)
         let writer = Thread { try? input.fileHandleForWriting.write(contentsOf: payload); try? input.fileHandleForWriting.close() }
         writer.start()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        let collected = Collected()
+        let done = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            collected.stdout = output.fileHandleForReading.readDataToEndOfFile()
+            collected.stderr = errors.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }
+        reader.start()
+        guard done.wait(timeout: .now() + timeout) == .success else {
+            process.terminate()
+            Thread.sleep(forTimeInterval: 0.5)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            throw AnswerFailure("the responder `\(command)` gave no answer within \(Int(timeout)) s and was stopped")
+        }
         process.waitUntilExit()
+        let stdout = collected.stdout
+        let stderr = collected.stderr
         guard process.terminationStatus == 0 else {
             let detail = String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw AnswerFailure("the responder `\(command)` exited with \(process.terminationStatus)\(detail.isEmpty ? "" : ": \(detail)")")
@@ -39,6 +56,12 @@ struct ResponderSource: AnswerSource {
         if text.hasSuffix("\n") { text.removeLast() }
         return Answer(value: .string(text), answeredBy: "responder: \(command)")
     }
+}
+
+/// What a responder printed, filled in by the thread that reads it.
+private final class Collected: @unchecked Sendable {
+    var stdout = Data()
+    var stderr = Data()
 }
 
 /// `--answers FILE`: answers in order, one JSON value per line (a string is the answer text;

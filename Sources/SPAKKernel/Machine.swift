@@ -73,6 +73,9 @@ public final class Machine {
                 continue
             } catch let error as RecordError {
                 throw error
+            } catch let error as AnswerFailure {
+                // The source failed, not the run: it stays suspended at the request.
+                throw RecordError("\(error); the run stays suspended at this request (resume it with `spak step --resume \(folder.id)`)")
             } catch {
                 try fail("\(error)", at: nil)
                 continue

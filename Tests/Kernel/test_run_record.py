@@ -194,3 +194,16 @@ def test_one_step_at_a_time(tmp_path: Path) -> None:
     assert "completed" in done.stdout
     again = spak("step", folder.name, "--runs-dir", str(runs), cwd=tmp_path)
     assert again.returncode == 4 and "already completed" in again.stderr
+
+
+def test_a_hanging_responder_is_stopped_and_the_run_stays_suspended(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    hang = "python3 -c \"import time; time.sleep(60)\""
+    start = time.perf_counter()
+    result = spak("run", str(PROGRAM), "--param", "n=1", "--responder", hang, "--responder-timeout", "1",
+                  "--runs-dir", str(runs), cwd=tmp_path)
+    assert time.perf_counter() - start < 20
+    assert result.returncode == 2 and "gave no answer within 1 s" in result.stderr
+    (folder,) = run_folders(runs)
+    assert json.loads((folder / "state.json").read_text())["status"]["name"] == "suspended"
+    assert resume(folder, "--response", "-", input="5", check_code=0).stdout.startswith(f"run {folder.name} completed")
