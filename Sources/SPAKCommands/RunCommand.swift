@@ -55,12 +55,8 @@ struct RunCommand: SpakSubcommand {
             let machine = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
                                              workspace: answers.workspace)
             return RunReport.report(try machine.run(answers: &source, singleStep: step), machine: machine, io: io)
-        } catch let error as RecordError {
-            io.err("spak: error: \(error)\n")
-            return RunReport.status(for: error)
         } catch {
-            io.err("spak: error: \(error)\n")
-            return .usageOrIO
+            return RunReport.failure(error, io: io)
         }
     }
 

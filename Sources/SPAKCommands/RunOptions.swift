@@ -68,6 +68,12 @@ enum RunReport {
         }
     }
 
+    /// Reports an error that ended a run command and picks its exit status.
+    static func failure(_ error: any Error, io: CommandIO) -> ExitStatus {
+        io.err("spak: error: \(error)\n")
+        return (error as? RecordError).map(status(for:)) ?? .usageOrIO
+    }
+
     static func status(for error: RecordError) -> ExitStatus {
         switch error.kind {
         case .io: .usageOrIO

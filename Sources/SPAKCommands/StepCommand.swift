@@ -58,23 +58,22 @@ struct StepCommand: SpakSubcommand {
             guard let answer = try answer(for: pending, machine: machine, source: &source, io: io) else {
                 return .usageOrIO
             }
-            let stop = try machine.resume(with: answer, answers: &source)
-            if response == nil { try? FileManager.default.removeItem(atPath: machine.folderPath + "/response.txt") }
-            return RunReport.report(stop, machine: machine, io: io)
-        } catch let error as RecordError {
-            io.err("spak: error: \(error)\n")
-            return RunReport.status(for: error)
+            return RunReport.report(try machine.resume(with: answer, answers: &source), machine: machine, io: io)
         } catch {
-            io.err("spak: error: \(error)\n")
-            return .usageOrIO
+            return RunReport.failure(error, io: io)
         }
     }
 
     /// The answer to the pending request: --response, else response.txt, else the sources.
+    ///
+    /// response.txt is consumed by renaming it to pending/answer-INDEX.txt before the answer
+    /// is recorded: a resume that a crash interrupts finds it there again, and it can never
+    /// answer a later request.
     private func answer(for pending: PendingRequest, machine: Machine, source: inout AnswerChain, io: CommandIO)
         throws -> Answer?
     {
         let responseFile = machine.folderPath + "/response.txt"
+        let consumed = machine.folderPath + "/pending/answer-\(pending.index).txt"
         if let response {
             let data = response == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: response)
             guard let data else {
@@ -83,8 +82,15 @@ struct StepCommand: SpakSubcommand {
             }
             return try nonEmpty(data, from: response == "-" ? "stdin" : "response-file: \(response)", io: io)
         }
-        if let data = FileManager.default.contents(atPath: responseFile) {
+        if let data = FileManager.default.contents(atPath: consumed) {
             return try nonEmpty(data, from: "response-file", io: io)
+        }
+        if let data = FileManager.default.contents(atPath: responseFile) {
+            guard let answer = try nonEmpty(data, from: "response-file", io: io) else { return nil }
+            guard rename(responseFile, consumed) == 0 else {
+                throw RecordError("cannot take the answer from \(responseFile): \(String(cString: strerror(errno)))")
+            }
+            return answer
         }
         if let automatic = try machine.askPending(&source) { return automatic }
         io.err("""

@@ -337,8 +337,8 @@ public final class Machine {
                                       to: folder.stateFile, durable: true)
     }
 
+    /// Removes the answered request's files (its prompt, request and consumed answer).
     private func clearPending() {
-        try? FileManager.default.removeItem(atPath: folder.promptFile)
-        try? FileManager.default.removeItem(atPath: folder.requestFile)
+        try? FileManager.default.removeItem(atPath: folder.pendingDirectory)
     }
 }

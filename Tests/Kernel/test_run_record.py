@@ -207,3 +207,12 @@ def test_a_hanging_responder_is_stopped_and_the_run_stays_suspended(tmp_path: Pa
     (folder,) = run_folders(runs)
     assert json.loads((folder / "state.json").read_text())["status"]["name"] == "suspended"
     assert resume(folder, "--response", "-", input="5", check_code=0).stdout.startswith(f"run {folder.name} completed")
+
+
+def test_an_answer_taken_before_a_crash_is_used_once_and_only_for_its_request(tmp_path: Path) -> None:
+    folder = suspended_run(tmp_path)
+    # A resume that crashed after taking response.txt, before recording it, leaves the answer here.
+    (folder / "pending" / "answer-0.txt").write_text("5")
+    resume(folder, check_code=3)
+    assert not (folder / "pending" / "answer-0.txt").exists()
+    assert resume(folder).returncode == 2, "the next request must not reuse the earlier answer"
