@@ -33,12 +33,15 @@ struct ResponderSource: AnswerSource {
         writer.start()
         let collected = Collected()
         let done = DispatchSemaphore(value: 0)
-        let reader = Thread {
+        // Both streams are read at once: a responder that fills one pipe while spak waits on
+        // the other would otherwise block for ever.
+        let errorsRead = DispatchSemaphore(value: 0)
+        Thread { collected.stderr = errors.fileHandleForReading.readDataToEndOfFile(); errorsRead.signal() }.start()
+        Thread {
             collected.stdout = output.fileHandleForReading.readDataToEndOfFile()
-            collected.stderr = errors.fileHandleForReading.readDataToEndOfFile()
+            errorsRead.wait()
             done.signal()
-        }
-        reader.start()
+        }.start()
         guard done.wait(timeout: .now() + timeout) == .success else {
             process.terminate()
             Thread.sleep(forTimeInterval: 0.5)
@@ -54,6 +57,9 @@ struct ResponderSource: AnswerSource {
         }
         var text = String(decoding: stdout, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw AnswerFailure("the responder `\(command)` printed nothing")
+        }
         return Answer(value: .string(text), answeredBy: "responder: \(command)")
     }
 }
@@ -69,19 +75,20 @@ private final class Collected: @unchecked Sendable {
 /// When the file runs out, the run suspends for a person.
 struct AnswersFileSource: AnswerSource {
     let path: String
-    private let lines: [String]
+    /// The non-blank lines with their 1-based line numbers in the file.
+    private let lines: [(number: Int, text: String)]
 
     init(path: String) throws(AnswerFailure) {
         self.path = path
         guard let data = FileManager.default.contents(atPath: path) else { throw AnswerFailure("cannot read the answers file \(path)") }
-        lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .enumerated().map { (number: $0.offset + 1, text: String($0.element)) }
+            .filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }
     }
 
     mutating func answer(_ request: PendingRequest, answersUsed: inout Int) throws(AnswerFailure) -> Answer? {
         guard answersUsed < lines.count else { return nil }
-        let line = lines[answersUsed]
-        let number = answersUsed + 1
+        let (number, line) = lines[answersUsed]
         let value: Value
         do { value = try JSON.parse(line) } catch { throw AnswerFailure("\(path):\(number): not a JSON value (\(error))") }
         answersUsed += 1
@@ -89,7 +96,8 @@ struct AnswersFileSource: AnswerSource {
         switch value {
         case .string: return Answer(value: value, answeredBy: by)
         case .map(let fields):
-            if let answer = fields["answer"] { return Answer(value: answer, answeredBy: by) }
+            // A reply is text: a non-string `answer` is taken as its JSON.
+            if let answer = fields["answer"] { return Answer(value: .string(answer.text), answeredBy: by) }
             return Answer(value: .string(JSON.serialize(value)), answeredBy: by)
         default:
             throw AnswerFailure("\(path):\(number): an answer is a JSON string or object")

@@ -11,7 +11,8 @@ struct RunCommand: SpakSubcommand {
         abstract: "Start a run of a program.",
         discussion: """
             Checks the program, creates .spak/runs/<id>/ and executes step by step. At an \
-            llm.query (and a tool.run, which this version never executes) the run asks \
+            llm.query, and at a tool.run (this version never executes commands: `--live` comes \
+            with the live tools), the run asks \
             --responder or --answers; with neither, it suspends: the prompt is written to \
             pending/prompt.md, and `spak step --resume <id>` goes on once the answer is in \
             response.txt. Exit codes: 0 completed, 1 program errors or run failed, 2 usage or \
@@ -52,9 +53,10 @@ struct RunCommand: SpakSubcommand {
         }
         do {
             var source = try answers.source()
-            let machine = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
+            let started = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
                                              workspace: answers.workspace)
-            return RunReport.report(try machine.run(answers: &source, singleStep: step), machine: machine, io: io)
+            let stop = try started.machine.run(answers: &source, singleStep: step)
+            return withExtendedLifetime(started.lock) { RunReport.report(stop, machine: started.machine, io: io) }
         } catch {
             return RunReport.failure(error, io: io)
         }

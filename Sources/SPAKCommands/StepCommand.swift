@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPAKCheck
 import SPAKKernel
 
 /// `spak step RUN` (one step, then pause) and `spak step --resume RUN` (answer the pending
@@ -72,6 +73,7 @@ struct StepCommand: SpakSubcommand {
     private func answer(for pending: PendingRequest, machine: Machine, source: inout AnswerChain, io: CommandIO)
         throws -> Answer?
     {
+        if let recovered = machine.recoveredAnswerForPending() { return recovered }
         let responseFile = machine.folderPath + "/response.txt"
         let consumed = machine.folderPath + "/pending/answer-\(pending.index).txt"
         if let response {
@@ -101,13 +103,21 @@ struct StepCommand: SpakSubcommand {
         return nil
     }
 
+    /// An answer's text: UTF-8, not empty, at most 64 MiB, without its final line break.
     private func nonEmpty(_ data: Data, from source: String, io: CommandIO) throws -> Answer? {
-        var text = String(decoding: data, as: UTF8.self)
+        guard data.count <= Frontend.maxFileSize else {
+            io.err("spak: error: the answer (\(source)) is larger than 64 MiB; nothing was recorded\n")
+            return nil
+        }
+        guard var text = String(validating: data, as: UTF8.self) else {
+            io.err("spak: error: the answer (\(source)) is not UTF-8 text; nothing was recorded\n")
+            return nil
+        }
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             io.err("spak: error: the answer (\(source)) is empty; nothing was recorded\n")
             return nil
         }
-        if text.hasSuffix("\n") { text.removeLast() }
+        if text.hasSuffix("\r\n") { text.removeLast() } else if text.hasSuffix("\n") { text.removeLast() }
         return Answer(value: .string(text), answeredBy: source)
     }
 }

@@ -81,6 +81,7 @@ public final class EventLog {
         buffer.append(0x0A)
         count += 1
         length += buffer.count - before
+        // A failed batch write is retried (from where it stopped) and reported at the next sync.
         if buffer.count >= 1 << 16 { try? writeBuffer() }
     }
 
@@ -92,6 +93,7 @@ public final class EventLog {
 
     private func writeBuffer() throws(RecordError) {
         var offset = 0
+        defer { buffer.removeFirst(offset) }  // what was written is never written again
         while offset < buffer.count {
             let written = buffer[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             guard written > 0 else {
@@ -99,7 +101,6 @@ public final class EventLog {
             }
             offset += written
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 
     /// What lies in the log past a snapshot: whole events, and a torn last line if a crash

@@ -18,7 +18,7 @@ enum Instruction: Sendable {
     /// Go to `target`.
     case jump(target: Int)
     /// Evaluate a loop's iteration and start it.
-    case loopStart(id: Int, iteration: Iteration, exit: Int)
+    case loopStart(id: Int, iteration: Iteration)
     /// Bind the loop variable to the next item, or leave the loop when there is none.
     case loopNext(id: Int, variable: String, exit: Int)
     /// After a pass: leave when `until` holds, else go back to `loopNext`.
@@ -34,12 +34,10 @@ public struct LoweredProgram: Sendable {
     let invariants: [(name: String, condition: Expr, names: Set<String>)]
     /// Budgets by name (`llm.calls`, `wall_time`…), as numbers (`wall_time` in seconds).
     let budgets: [String: Double]
+    /// The words of each `allow tool.run` line; a command must begin with one of them.
+    let allowed: [[String]]
     /// The evaluation's metrics, in order.
     let metrics: [Metric]
-    /// The task's parameters.
-    let parameters: [Parameter]
-    /// The task's name.
-    let taskName: String
 
     /// Lowers a task.
     public init(_ task: TaskDecl) {
@@ -49,6 +47,7 @@ public struct LoweredProgram: Sendable {
         stepStarts = builder.stepStarts
         var invariants: [(String, Expr, Set<String>)] = []
         var budgets: [String: Double] = [:]
+        var allowed: [[String]] = []
         for item in task.systemModels.flatMap(\.items) {
             switch item {
             case .invariant(let name, let condition, _):
@@ -59,15 +58,14 @@ public struct LoweredProgram: Sendable {
                 case .duration(let spelling): budgets[target.spelling] = Durations.seconds(spelling)
                 default: break
                 }
-            case .allow:
-                break
+            case .allow(let effect, let prefix, _):
+                if effect.name == "run", let words = try? CommandWords.split(prefix.value), !words.isEmpty { allowed.append(words) }
             }
         }
         self.invariants = invariants
         self.budgets = budgets
+        self.allowed = allowed
         metrics = task.evaluations.flatMap(\.metrics)
-        parameters = task.parameters
-        taskName = task.name.name
     }
 
     private struct Builder {
@@ -108,7 +106,7 @@ public struct LoweredProgram: Sendable {
                 lower(loop.body.statements)
                 let end = emit(.jump(target: -1))
                 let exit = instructions.count
-                instructions[start] = .loopStart(id: id, iteration: loop.iteration, exit: exit)
+                instructions[start] = .loopStart(id: id, iteration: loop.iteration)
                 instructions[head] = .loopNext(id: id, variable: loop.variable.name, exit: exit)
                 instructions[end] = .loopEnd(id: id, until: loop.until, next: head, exit: exit)
             case .onFail:

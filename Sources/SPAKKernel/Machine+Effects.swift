@@ -19,6 +19,14 @@ extension Machine {
                                        "request": request]
         if interruptedEffects.contains(index) { fields["reexecuted"] = .bool(true) }
         log.append("effect.requested", fields)
+        if effect == "tool.run", case .list(let argv)? = request.fields["argv"] {
+            let words = argv.map(\.text)
+            guard program.allowed.contains(where: { CommandWords.admits(allow: $0, command: words) == true }) else {
+                let lines = program.allowed.map { "`\($0.joined(separator: " "))`" }.joined(separator: ", ")
+                throw RuntimeError("tool.run refused `\(words.prefix(4).joined(separator: " "))`: no allow line admits it "
+                                   + "(allow lines: \(lines.isEmpty ? "none" : lines))", at: call.range)
+            }
+        }
 
         switch effect {
         case "tool.read", "tool.write":
@@ -59,6 +67,10 @@ extension Machine {
             state.counters.llmCalls += 1
             let prompt = pending.request.fields["prompt"]?.text ?? ""
             state.counters.tokens += (prompt.utf8.count + result.text.utf8.count + 3) / 4
+            if let limit = program.budgets["llm.tokens"], Double(state.counters.tokens) > limit {
+                try exceed("llm.tokens", limit: limit, used: Double(state.counters.tokens))
+                return
+            }
         case "tool.run":
             state.counters.toolRuns += 1
         default:

@@ -105,6 +105,13 @@ public final class Machine {
         return try run(answers: &answers, singleStep: singleStep)
     }
 
+    /// The answer to the request the run waits on that a crash left recorded in the log, if
+    /// any: it is used before any other source, and nobody is asked again.
+    public func recoveredAnswerForPending() -> Answer? {
+        guard case .suspended(let pending) = state.status else { return nil }
+        return recoveredAnswers.removeValue(forKey: pending.index)
+    }
+
     /// Asks a source for the answer to the request the run waits on, keeping the run's place
     /// in an answers file.
     public func askPending(_ source: inout some AnswerSource) throws(AnswerFailure) -> Answer? {
@@ -122,6 +129,7 @@ public final class Machine {
                 return false
             }
             state.currentStep = name
+            state.boundInStep = []
             stepStart = Date()
             log.append("step.started", ["step": .string(name)])
             state.pc += 1
@@ -130,14 +138,14 @@ public final class Machine {
             state.pc += 1
         case .effect(let call):
             try perform(call, answers: &answers)
-        case .endStep(let name, let binds, let policy):
-            try endStep(name, binds: binds, policy: policy)
+        case .endStep(let name, _, let policy):
+            try endStep(name, binds: state.boundInStep, policy: policy)
             return true
         case .branch(let condition, let elseTarget):
             state.pc = try evaluator.condition(condition, what: "the condition of `if`") ? state.pc + 1 : elseTarget
         case .jump(let target):
             state.pc = target
-        case .loopStart(let id, let iteration, _):
+        case .loopStart(let id, let iteration):
             switch iteration {
             case .range(let from, let to):
                 let first = try evaluator.evaluate(from)
@@ -182,6 +190,7 @@ public final class Machine {
 
     func bind(_ name: String, _ value: Value) {
         state.variables[name] = value
+        if state.currentStep != nil { state.boundInStep.insert(name) }
         log.append("var.bound", ["name": .string(name), "value": value])
     }
 
@@ -191,7 +200,10 @@ public final class Machine {
 
     private func endStep(_ name: String, binds: Set<String>, policy: OnFailPolicy?) throws {
         var violation: String?
-        for invariant in program.invariants where !invariant.names.isDisjoint(with: binds) {
+        // An invariant is checked after a step that bound a variable it reads, once every
+        // variable it reads has a value (it may name one that a later step binds).
+        for invariant in program.invariants where !invariant.names.isDisjoint(with: binds)
+            && invariant.names.allSatisfy({ state.variables[$0] != nil }) {
             let holds: Bool
             var detail = ""
             do {

@@ -48,18 +48,22 @@ public enum RunRecord {
             var partial: [UInt8] = []
             var out: [UInt8] = []
             while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
-                let bytes = partial + [UInt8](chunk)
+                let bytes = [UInt8](chunk)
                 out.removeAll(keepingCapacity: true)
                 var lineStart = 0
+                // Only the new chunk is searched; a line longer than a chunk grows `partial`
+                // once per chunk, so even a 100 MB event costs linear time.
                 while let newline = bytes[lineStart...].firstIndex(of: 0x0A) {
-                    if newline > lineStart {
+                    partial.append(contentsOf: bytes[lineStart..<newline])
+                    if !partial.isEmpty {
                         out.append(contentsOf: first ? [0x0A] : [0x2C, 0x0A])
-                        out.append(contentsOf: bytes[lineStart..<newline])
+                        out.append(contentsOf: partial)
                         first = false
                     }
+                    partial.removeAll(keepingCapacity: true)
                     lineStart = newline + 1
                 }
-                partial = Array(bytes[lineStart...])
+                partial.append(contentsOf: bytes[lineStart...])
                 try output.write(contentsOf: Data(out))
             }
             try output.write(contentsOf: Data("\n]}\n".utf8))

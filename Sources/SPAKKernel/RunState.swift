@@ -84,6 +84,8 @@ public struct MachineState: Sendable, Equatable {
     var retries: [String: Int] = [:]
     /// The step in progress, if any.
     public var currentStep: String?
+    /// The names the step in progress has bound so far (its invariants are checked on these).
+    var boundInStep: Set<String> = []
     /// Counters for budgets and metrics.
     public var counters = Counters()
     /// The number of events in the log when this snapshot was taken, and the log's length then.
@@ -141,6 +143,7 @@ extension MachineState {
             "format": .string("spak-state"), "version": .int(Self.formatVersion), "program_hash": .string(programHash),
             "status": .map(status), "pc": .int(pc), "variables": .map(variables), "loops": .map(loops),
             "retries": .map(retries.mapValues(Value.int)), "current_step": currentStep.map(Value.string) ?? .null,
+            "bound_in_step": .list(boundInStep.sorted().map(Value.string)),
             "counters": .map([
                 "steps": .int(counters.steps), "llm_calls": .int(counters.llmCalls), "tool_runs": .int(counters.toolRuns),
                 "tokens": .int(counters.tokens), "effects": .int(counters.effects),
@@ -187,6 +190,8 @@ extension MachineState {
         self.loops = decodedLoops
         self.retries = retries.compactMapValues { if case .int(let count) = $0 { count } else { nil } }
         if case .string(let step)? = fields["current_step"] { currentStep = step }
+        if case .list(let names)? = fields["bound_in_step"] { boundInStep = Set(names.compactMap(\.textIfString)) }
+        guard pc >= 0, eventCount >= 0, logLength >= 0, answersUsed >= 0 else { return nil }
         func int(_ key: String) -> Int { if case .int(let value)? = counters[key] { value } else { 0 } }
         self.counters.steps = int("steps")
         self.counters.llmCalls = int("llm_calls")

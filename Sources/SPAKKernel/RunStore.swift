@@ -26,7 +26,7 @@ public enum RunStore {
     /// templates, records the start, and returns the machine at the first instruction.
     public static func start(
         _ checked: CheckedProgram, parameters: [String: Value], runsDirectory: String, workspace: String?
-    ) throws(RecordError) -> Machine {
+    ) throws(RecordError) -> (machine: Machine, lock: RunLock) {
         guard let task = checked.parse.program.task else { throw RecordError("the program has no task", kind: .corrupt) }
         // The folder is built under a hidden name and renamed into place once run.json,
         // state.json and the first event exist, so a crash never leaves half a run.
@@ -34,6 +34,8 @@ public enum RunStore {
         let finalPath = runsDirectory + "/" + id
         let folder = RunFolder(path: runsDirectory + "/.creating-" + id)
         try FileManager.default.createDirectoryIfNeeded(folder.path)
+        // The lock file moves with the folder, so the run is locked before anyone can see it.
+        let lock = try folder.lock()
         try RunFolder.writeAtomically(checked.parse.file.text, to: folder.programFile, durable: true)
         let sourceDirectory = (checked.parse.file.path as NSString).deletingLastPathComponent
         for path in templatePaths(in: task.body) {
@@ -46,7 +48,8 @@ public enum RunStore {
         let hash = folder.contentHash()
         var info: [String: Value] = [
             "format": .string("spak-run"), "version": .int(1), "id": .string(id), "task": .string(task.name.name),
-            "source": .string(checked.parse.file.path), "program_hash": .string(hash), "parameters": .map(parameters),
+            "source": .string(Self.relativeSource(checked.parse.file.path)), "program_hash": .string(hash),
+            "parameters": .map(parameters),
             "created": .string(ISO8601DateFormatter().string(from: Date())),
         ]
         if let workspace { info["workspace"] = .string(workspace) }
@@ -65,7 +68,7 @@ public enum RunStore {
         machine.folder = finalFolder
         // The default workspace moved with the folder; open it where it now is.
         machine.workspace = try Workspace(path: workspace ?? finalFolder.defaultWorkspace)
-        return machine
+        return (machine, lock)
     }
 
     /// Opens a run to go on with it: takes its lock, checks its program is the one it
@@ -83,7 +86,8 @@ public enum RunStore {
         guard hash == recordedHash else {
             throw RecordError("""
                 the program in \(folder.path) was edited after the run started (its hash is \(hash.prefix(19))…, \
-                the run recorded \(recordedHash.prefix(19))…); to try a changed program, fork the run instead
+                the run recorded \(recordedHash.prefix(19))…); restore program.spak, or start a new run of the \
+                changed program (forking a run at a step comes with `spak fork`)
                 """, kind: .programChanged)
         }
         guard let data = FileManager.default.contents(atPath: folder.programFile) else {
@@ -98,10 +102,18 @@ public enum RunStore {
             throw RecordError("\(folder.stateFile) is not a state this version of spak wrote; the event log is untouched",
                               kind: .corrupt)
         }
+        let program = LoweredProgram(task)
+        guard state.pc <= program.instructions.count else {
+            throw RecordError("\(folder.stateFile) points past the end of the program (pc \(state.pc))", kind: .corrupt)
+        }
         let (recovered, interrupted, recovery) = try recover(folder, state: state)
-        let workspacePath = workspace ?? info["workspace"]?.textIfString ?? folder.defaultWorkspace
+        let recorded = info["workspace"]?.textIfString
+        if workspace == nil, let recorded, !FileManager.default.fileExists(atPath: recorded) {
+            throw RecordError("the run's workspace `\(recorded)` does not exist here; pass --workspace DIR", kind: .wrongState)
+        }
+        let workspacePath = workspace ?? recorded ?? folder.defaultWorkspace
         let log = try EventLog(path: folder.eventsFile, count: state.eventCount, length: state.logLength)
-        let machine = Machine(program: LoweredProgram(task), source: file, folder: folder, log: log,
+        let machine = Machine(program: program, source: file, folder: folder, log: log,
                               workspace: try Workspace(path: workspacePath), programHash: hash, state: state)
         machine.recoveredAnswers = recovered
         machine.interruptedEffects = interrupted
@@ -157,6 +169,16 @@ public enum RunStore {
         throw RecordError("no run `\(reference)` in \(runsDirectory) (see `spak runs`)", kind: .unknownRun)
     }
 
+    /// Folders of runs whose creation a crash cut short: no process holds their lock.
+    private static func removeAbandonedCreations(in runsDirectory: String, names: [String]) {
+        for name in names where name.hasPrefix(".creating-") {
+            let folder = RunFolder(path: runsDirectory + "/" + name)
+            if let lock = try? folder.lock() {
+                withExtendedLifetime(lock) { try? FileManager.default.removeItem(atPath: folder.path) }
+            }
+        }
+    }
+
     /// One line of `spak runs`.
     public struct Summary: Sendable {
         public let id: String
@@ -169,6 +191,7 @@ public enum RunStore {
     /// The runs in a runs folder, oldest first.
     public static func list(runsDirectory: String) -> [Summary] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []
+        removeAbandonedCreations(in: runsDirectory, names: names)
         return names.filter { !$0.hasPrefix(".") }.compactMap { name -> Summary? in
             let folder = RunFolder(path: runsDirectory + "/" + name)
             guard let info = try? folder.readJSON(folder.runFile).fields else { return nil }
@@ -176,6 +199,12 @@ public enum RunStore {
             return Summary(id: name, task: info["task"]?.textIfString ?? "?", status: state?.status.name ?? "unreadable",
                            created: info["created"]?.textIfString ?? "", steps: state?.counters.steps ?? 0)
         }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+    }
+
+    /// The program's path for `run.json`: as given when relative, else only its file name (a
+    /// run folder holds no absolute path).
+    static func relativeSource(_ path: String) -> String {
+        path.hasPrefix("/") ? (path as NSString).lastPathComponent : path
     }
 
     private static func newID(task: String) -> String {

@@ -17,7 +17,8 @@ enum TemplateRenderer {
 
     /// Values as swift-mustache reads them. A null or an empty string is left out, so `{{x}}`
     /// renders nothing and `{{#x}}` skips (swift-mustache would count "" as true); numbers
-    /// render as in JSON.
+    /// render as in JSON; a list or map named in `{{x}}` renders as compact JSON with sorted
+    /// keys (never Swift's hash-ordered description), and still works as a section.
     static func context(_ variables: [String: Value]) -> [String: Any] {
         var context: [String: Any] = [:]
         for (name, value) in variables {
@@ -33,8 +34,24 @@ enum TemplateRenderer {
         case .int(let number): number
         case .float(let number): JSON.formatFloat(number)
         case .string(let text): text
-        case .list(let items): items.compactMap(convert)
-        case .map(let entries): context(entries)
+        case .list(let items): RenderedList(items: items.compactMap(convert), renderText: JSON.serialize(value))
+        case .map(let entries): RenderedMap(entries: context(entries), renderText: JSON.serialize(value))
         }
     }
+}
+
+/// A list in a template: its items in sections, its JSON in `{{x}}`.
+struct RenderedList: MustacheSequence, MustacheCustomRenderable {
+    let items: [Any]
+    let renderText: String
+    var isNull: Bool { false }
+    func makeIterator() -> IndexingIterator<[Any]> { items.makeIterator() }
+}
+
+/// A map in a template: its keys in sections, its JSON in `{{x}}`.
+struct RenderedMap: MustacheParent, MustacheCustomRenderable {
+    let entries: [String: Any]
+    let renderText: String
+    var isNull: Bool { false }
+    func child(named name: String) -> Any? { entries[name] }
 }

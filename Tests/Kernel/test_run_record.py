@@ -101,7 +101,7 @@ def test_an_edited_program_is_refused_with_a_pointer_to_fork(tmp_path: Path) -> 
     program = folder / "program.spak"
     program.write_text(program.read_text().replace("max 2", "max 3"))
     result = resume(folder, "--response", "-", input="5")
-    assert result.returncode == 4 and "was edited after the run started" in result.stderr and "fork" in result.stderr
+    assert result.returncode == 4 and "was edited after the run started" in result.stderr and "new run" in result.stderr
 
 
 def test_an_unknown_run_is_reported(tmp_path: Path) -> None:
@@ -216,3 +216,70 @@ def test_an_answer_taken_before_a_crash_is_used_once_and_only_for_its_request(tm
     resume(folder, check_code=3)
     assert not (folder / "pending" / "answer-0.txt").exists()
     assert resume(folder).returncode == 2, "the next request must not reuse the earlier answer"
+
+
+def test_spak_run_holds_the_lock_while_it_runs(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    slow = "python3 -c \"import sys, time; sys.stdin.read(); time.sleep(2); print(5)\""
+    first = subprocess.Popen([str(spak_binary()), "run", str(PROGRAM), "--param", "n=1", "--responder", slow,
+                              "--runs-dir", str(runs)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    (folder,) = run_folders(runs)
+    second = resume(folder, "--responder", "echo 7")
+    assert second.returncode == 5, second.stderr
+    first.communicate(timeout=60)
+    assert first.returncode == 0
+
+
+def test_an_answer_recorded_before_a_crash_is_reused_not_asked_again(tmp_path: Path) -> None:
+    folder = suspended_run(tmp_path)
+    snapshot = (folder / "state.json").read_bytes()
+    resume(folder, "--response", "-", input="9", check_code=3)
+    # The crash came after the log was synced and before state.json was replaced.
+    (folder / "state.json").write_bytes(snapshot)
+    result = resume(folder, check_code=3)
+    assert "1 recorded answer reused" in result.stderr
+    result = resume(folder, "--response", "-", input="8", check_code=0)
+    events = json.loads((folder / "trace.json").read_text())["events"]
+    replies = [e["value"] for e in events if e["type"] == "var.bound" and e["name"] == "reply"]
+    assert replies == ["9", "8"]
+
+
+@pytest.mark.parametrize("responder, message", [
+    ("true", "printed nothing"),
+    ("python3 -c \"import sys; sys.stderr.write('x' * 300000); print(5)\"", None),
+    ("echo 5", None),
+])
+def test_responders_that_misbehave(tmp_path: Path, responder: str, message: str | None) -> None:
+    runs = tmp_path / "runs"
+    big = tmp_path / "big.spak"
+    big.write_text('task t(x: string = "' + "y" * 200 + '") {\n  step s { llm.query("' + "{{x}}" * 500 + '") -> r }\n}\n')
+    result = spak("run", str(big), "--responder", responder, "--responder-timeout", "20", "--runs-dir", str(runs), cwd=tmp_path)
+    if message:
+        assert result.returncode == 2 and message in result.stderr
+        (folder,) = run_folders(runs)
+        assert json.loads((folder / "state.json").read_text())["status"]["name"] == "suspended"
+    else:
+        assert result.returncode == 0, result.stderr
+
+
+def test_lists_and_maps_render_as_json_and_the_same_every_time(tmp_path: Path) -> None:
+    program = tmp_path / "render.spak"
+    program.write_text('task t() {\n  let m = {k: "v", n: 1, z: [1, 2.5]}\n'
+                       '  step s { llm.query("m={{m}} {{#m}}k={{k}}{{/m}}") -> r }\n}\n')
+    prompts = set()
+    for attempt in range(4):
+        runs = tmp_path / f"runs-{attempt}"
+        spak("run", str(program), "--runs-dir", str(runs), cwd=tmp_path, check_code=3)
+        (folder,) = run_folders(runs)
+        prompts.add(json.loads((folder / "pending" / "request.json").read_text())["request"]["prompt"])
+    assert prompts == {'m={"k":"v","n":1,"z":[1,2.5]} k=v'}
+
+
+def test_a_state_pointing_outside_the_program_is_refused(tmp_path: Path) -> None:
+    folder = suspended_run(tmp_path)
+    state = json.loads((folder / "state.json").read_text())
+    state["pc"] = 9999
+    (folder / "state.json").write_text(json.dumps(state))
+    result = resume(folder, "--response", "-", input="5")
+    assert result.returncode == 4 and "points past the end" in result.stderr

@@ -20,7 +20,8 @@ func startRun(_ source: String, parameters: [String: Value]? = nil, in scratch: 
     let checked = try Frontend.check(path: path)
     #expect(!checked.hasErrors, "\(checked.diagnostics.map(\.message))")
     let values = try parameters ?? Parameters.resolve([], for: checked.parse.program.task!)
-    return try RunStore.start(checked, parameters: values, runsDirectory: scratch.appendingPathComponent("runs").path, workspace: nil)
+    return try RunStore.start(checked, parameters: values, runsDirectory: scratch.appendingPathComponent("runs").path,
+                              workspace: nil).machine
 }
 
 func events(_ machine: Machine) throws -> [[String: Value]] {
@@ -165,5 +166,81 @@ struct MachineTests {
         var none = SuspendForPerson()
         guard case .failed(let reason) = try machine.run(answers: &none) else { Issue.record("not refused"); return }
         #expect(reason.contains("symbolic link"))
+    }
+}
+
+@Suite("Run-time rules")
+struct RunTimeRuleTests {
+    @Test("an invariant waits until every variable it reads is bound, and only what a step did bind counts")
+    func invariantsOnWhatWasBound() throws {
+        let scratch = try makeScratchDirectory()
+        let source = """
+            task t(fast: bool = true) {
+              system_model {
+                invariant ordered: a < b
+                invariant short: len(detail) < 100
+              }
+              step one { let a = 1 }
+              step two {
+                if fast { let b = 2 } else { llm.query("detail") -> detail }
+              }
+            }
+            """
+        let machine = try startRun(source, in: scratch)
+        var none = SuspendForPerson()
+        #expect(try machine.run(answers: &none) == .completed)
+        let checked = try events(machine).filter { $0["type"] == .string("invariant.checked") }.compactMap { $0["name"]?.textIfString }
+        #expect(checked == ["ordered"])
+    }
+
+    @Test("the token budget is held after each reply, too")
+    func tokenBudget() throws {
+        let scratch = try makeScratchDirectory()
+        let machine = try startRun("task t() {\n  system_model { budget llm.tokens <= 10 }\n  step s { llm.query(\"hi\") -> r }\n}\n", in: scratch)
+        var answers = ScriptedAnswers(replies: [String(repeating: "word ", count: 40)])
+        guard case .failed(let reason) = try machine.run(answers: &answers) else { Issue.record("not failed"); return }
+        #expect(reason.contains("llm.tokens"))
+    }
+
+    @Test("a command no allow line admits is refused at run time, even one built from a template")
+    func allowAtRunTime() throws {
+        let scratch = try makeScratchDirectory()
+        let source = """
+            task t(prog: string = "rm") {
+              system_model { allow tool.run "python3 -m harness" }
+              step s { tool.run("{{prog}} -rf /") -> r }
+            }
+            """
+        let machine = try startRun(source, in: scratch)
+        var none = SuspendForPerson()
+        guard case .failed(let reason) = try machine.run(answers: &none) else { Issue.record("not refused"); return }
+        #expect(reason.contains("no allow line admits it"))
+        #expect(!FileManager.default.fileExists(atPath: machine.folderPath + "/pending/prompt.md"))
+    }
+
+    @Test("until, lists and tool.read")
+    func flow() throws {
+        let scratch = try makeScratchDirectory()
+        let source = """
+            task t() {
+              let total = 0
+              repeat item in [3, 4, 5, 6] until total > 6 {
+                step add { let total = total + item }
+              }
+              step read {
+                tool.write("n.txt", str(total))
+                tool.read("n.txt") -> text
+              }
+              evaluation {
+                metric total = total
+                metric text = text
+                metric last = item
+              }
+            }
+            """
+        let machine = try startRun(source, in: scratch)
+        var none = SuspendForPerson()
+        #expect(try machine.run(answers: &none) == .completed)
+        #expect(machine.finalMetrics == ["total": .int(7), "text": .string("7"), "last": .int(4)])
     }
 }
