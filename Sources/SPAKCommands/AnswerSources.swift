@@ -28,7 +28,7 @@ struct ResponderSource: AnswerSource {
         } catch {
             throw AnswerFailure("cannot start the responder `\(command)`: \(error.localizedDescription)")
         }
-        let payload = Data((JSONText.line(request.value)).utf8)
+        let payload = Data((JSON.serialize(request.value) + "\n").utf8)
         let writer = Thread { try? input.fileHandleForWriting.write(contentsOf: payload); try? input.fileHandleForWriting.close() }
         writer.start()
         let collected = Collected()
@@ -115,8 +115,4 @@ struct AnswerChain: AnswerSource {
         }
         return nil
     }
-}
-
-enum JSONText {
-    static func line(_ value: Value) -> String { JSON.serialize(value) + "\n" }
 }

@@ -74,8 +74,8 @@ struct StepCommand: SpakSubcommand {
         throws -> Answer?
     {
         if let recovered = machine.recoveredAnswerForPending() { return recovered }
-        let responseFile = machine.folderPath + "/response.txt"
-        let consumed = machine.folderPath + "/pending/answer-\(pending.index).txt"
+        let responseFile = machine.runFolder.responseFile
+        let consumed = machine.runFolder.pendingDirectory + "/answer-\(pending.index).txt"
         if let response {
             let data = response == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: response)
             guard let data else {
@@ -97,7 +97,7 @@ struct StepCommand: SpakSubcommand {
         if let automatic = try machine.askPending(&source) { return automatic }
         io.err("""
             spak: error: no answer for \(pending.effect) in step `\(pending.step)`: write it to \(responseFile) \
-            (the prompt is in \(machine.folderPath)/pending/prompt.md), or pass --response FILE
+            (the prompt is in \(machine.runFolder.promptFile)), or pass --response FILE
 
             """)
         return nil

@@ -53,13 +53,11 @@ public final class EventLog {
     @exclusivity(unchecked) public private(set) var count: Int
     /// Bytes written or buffered so far.
     @exclusivity(unchecked) public private(set) var length: Int
-    /// How events get their time; tests pin it.
-    let clock: @Sendable () -> Double
+    /// Where events get their time.
+    let clock: any Clock
 
     /// Opens (or creates) the log for appending; `count` and `length` say where it stands.
-    public init(path: String, count: Int, length: Int, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 })
-        throws(RecordError)
-    {
+    public init(path: String, count: Int, length: Int, clock: any Clock = SystemClock()) throws(RecordError) {
         self.path = path
         self.count = count
         self.length = length
@@ -75,7 +73,7 @@ public final class EventLog {
         var event = fields
         event["type"] = .string(type)
         event["seq"] = .int(count)
-        event["time"] = .float((clock() * 1000).rounded() / 1000)
+        event["time"] = .float((clock.now() * 1000).rounded() / 1000)
         let before = buffer.count
         JSON.write(.map(event), to: &buffer)
         buffer.append(0x0A)

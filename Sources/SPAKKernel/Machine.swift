@@ -20,7 +20,10 @@ public final class Machine {
     let source: SourceFile
     var folder: RunFolder
     let log: EventLog
-    var workspace: Workspace
+    /// The door of `tool.read` and `tool.write`.
+    var workspace: any FileDoor
+    /// The door of time.
+    let clock: any Clock
     let programHash: String
     /// The snapshot being advanced. (Only this machine's thread touches it; runtime
     /// exclusivity checks on it cost more per step than the step's own work.)
@@ -33,11 +36,16 @@ public final class Machine {
     public private(set) var finalMetrics: [String: Value] = [:]
     /// The run folder's path.
     public var folderPath: String { folder.path }
-    private var segmentStart = Date()
-    private var stepStart = Date()
+    /// The run folder.
+    public var runFolder: RunFolder { folder }
+    private var segmentStart = 0.0
+    private var stepStart = 0.0
 
-    init(program: LoweredProgram, source: SourceFile, folder: RunFolder, log: EventLog, workspace: Workspace,
-         programHash: String, state: MachineState) {
+    init(program: LoweredProgram, source: SourceFile, folder: RunFolder, log: EventLog, workspace: any FileDoor,
+         clock: any Clock = SystemClock(), programHash: String, state: MachineState) {
+        self.clock = clock
+        segmentStart = clock.now()
+        stepStart = segmentStart
         self.program = program
         self.source = source
         self.folder = folder
@@ -53,7 +61,7 @@ public final class Machine {
     /// `singleStep`) one step has finished. Effects the kernel does not perform are asked of
     /// `answers`. Throws only when the record itself cannot be written.
     public func run(answers: inout some AnswerSource, singleStep: Bool = false) throws(RecordError) -> Stop {
-        segmentStart = Date()
+        segmentStart = clock.now()
         while true {
             switch state.status {
             case .completed: return .completed
@@ -130,7 +138,7 @@ public final class Machine {
             }
             state.currentStep = name
             state.boundInStep = []
-            stepStart = Date()
+            stepStart = clock.now()
             log.append("step.started", ["step": .string(name)])
             state.pc += 1
         case .assign(let name, let value):
@@ -194,7 +202,7 @@ public final class Machine {
         log.append("var.bound", ["name": .string(name), "value": value])
     }
 
-    var activeSeconds: Double { state.counters.activeSeconds + Date().timeIntervalSince(segmentStart) }
+    var activeSeconds: Double { state.counters.activeSeconds + clock.now() - segmentStart }
 
     // MARK: - Steps, invariants and policies
 
@@ -261,7 +269,7 @@ public final class Machine {
     }
 
     private func finishStep(_ name: String, outcome: String) {
-        let seconds = Date().timeIntervalSince(stepStart)
+        let seconds = clock.now() - stepStart
         state.counters.steps += 1
         state.counters.stepTimes[name, default: .init()].runs += 1
         state.counters.stepTimes[name, default: .init()].seconds += seconds
@@ -341,7 +349,7 @@ public final class Machine {
     /// Makes everything so far durable: the log is synced, then the snapshot replaced.
     func checkpoint() throws(RecordError) {
         state.counters.activeSeconds = activeSeconds
-        segmentStart = Date()
+        segmentStart = clock.now()
         try log.sync()
         state.eventCount = log.count
         state.logLength = log.length

@@ -127,3 +127,13 @@ public final class RunLock: Sendable {
         close(descriptor)
     }
 }
+
+extension FileManager {
+    func createDirectoryIfNeeded(_ path: String) throws(RecordError) {
+        do {
+            try createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw RecordError("cannot create \(path): \(error.localizedDescription)")
+        }
+    }
+}

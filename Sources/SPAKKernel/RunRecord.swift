@@ -9,18 +9,12 @@ public enum RunRecord {
     /// Writes `metrics.json`: the program's metrics and the kernel's counters.
     static func writeMetrics(folder: RunFolder, state: MachineState, metrics: [String: Value],
                              metricErrors: [String: Value]) throws(RecordError) {
-        let counters = state.counters
+        var counters = state.counters.value.fields
+        counters["tokens_estimated"] = .bool(true)
         var document: [String: Value] = [
             "format": .string("spak-metrics"), "version": .int(formatVersion), "run": .string(folder.id),
             "status": .string(state.status.name), "metrics": .map(metrics),
-            "counters": .map([
-                "steps": .int(counters.steps), "llm_calls": .int(counters.llmCalls), "tool_runs": .int(counters.toolRuns),
-                "tokens": .int(counters.tokens), "tokens_estimated": .bool(true), "effects": .int(counters.effects),
-                "active_seconds": .float(counters.activeSeconds),
-                "step_times": .map(counters.stepTimes.mapValues { time in
-                    .map(["runs": .int(time.runs), "seconds": .float(time.seconds)])
-                }),
-            ]),
+            "counters": .map(counters),
         ]
         if !metricErrors.isEmpty { document["metric_errors"] = .map(metricErrors) }
         try RunFolder.writeAtomically(JSON.serialize(.map(document)) + "\n", to: folder.metricsFile, durable: true)

@@ -118,6 +118,15 @@ public struct MachineState: Sendable, Equatable {
             public var runs = 0
             public var seconds = 0.0
         }
+
+        /// The counters as JSON, as `state.json` and `metrics.json` hold them.
+        var value: Value {
+            .map([
+                "steps": .int(steps), "llm_calls": .int(llmCalls), "tool_runs": .int(toolRuns), "tokens": .int(tokens),
+                "effects": .int(effects), "active_seconds": .float(activeSeconds),
+                "step_times": .map(stepTimes.mapValues { .map(["runs": .int($0.runs), "seconds": .float($0.seconds)]) }),
+            ])
+        }
     }
 }
 
@@ -136,19 +145,12 @@ extension MachineState {
             case .items(let items, let next): (String(id), .map(["items": .list(items), "next": .int(next)]))
             }
         })
-        let stepTimes = counters.stepTimes.mapValues { time in
-            Value.map(["runs": .int(time.runs), "seconds": .float(time.seconds)])
-        }
         return .map([
             "format": .string("spak-state"), "version": .int(Self.formatVersion), "program_hash": .string(programHash),
             "status": .map(status), "pc": .int(pc), "variables": .map(variables), "loops": .map(loops),
             "retries": .map(retries.mapValues(Value.int)), "current_step": currentStep.map(Value.string) ?? .null,
             "bound_in_step": .list(boundInStep.sorted().map(Value.string)),
-            "counters": .map([
-                "steps": .int(counters.steps), "llm_calls": .int(counters.llmCalls), "tool_runs": .int(counters.toolRuns),
-                "tokens": .int(counters.tokens), "effects": .int(counters.effects),
-                "active_seconds": .float(counters.activeSeconds), "step_times": .map(stepTimes),
-            ]),
+            "counters": counters.value,
             "event_count": .int(eventCount), "log_length": .int(logLength), "answers_used": .int(answersUsed),
         ])
     }

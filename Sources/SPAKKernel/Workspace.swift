@@ -1,8 +1,29 @@
 import Foundation
 
+/// The door of `tool.read` and `tool.write`: the machine reaches files only through it.
+public protocol FileDoor: Sendable {
+    /// The text of a file, refused when larger than `limit` bytes.
+    func read(_ relative: String, limit: Int) throws(Workspace.Refusal) -> String
+    /// Replaces a file's text.
+    func write(_ relative: String, _ text: String) throws(Workspace.Refusal)
+}
+
+/// The door of time: step durations, the `wall_time` budget and event times read it.
+public protocol Clock: Sendable {
+    /// Seconds since 1970.
+    func now() -> Double
+}
+
+/// The system clock.
+public struct SystemClock: Clock {
+    /// Creates the clock.
+    public init() {}
+    public func now() -> Double { Date().timeIntervalSince1970 }
+}
+
 /// The folder `tool.read` and `tool.write` work in. A path must be relative, must not climb
 /// out with `..`, and must not lead out through a symbolic link.
-public struct Workspace: Sendable {
+public struct Workspace: FileDoor {
     /// The folder, as an absolute path with symbolic links resolved.
     public let root: String
     /// Reads larger than this fail unless the call raises `max_bytes`.
@@ -45,7 +66,7 @@ public struct Workspace: Sendable {
     }
 
     /// The text of a file.
-    public func read(_ relative: String, limit: Int = defaultReadLimit) throws(Refusal) -> String {
+    public func read(_ relative: String, limit: Int) throws(Refusal) -> String {
         let path = try resolve(relative)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
             throw Refusal(description: "`\(relative)` does not exist in the workspace")
