@@ -49,6 +49,12 @@ public enum RunRecord {
                 // once per chunk, so even a 100 MB event costs linear time.
                 while let newline = bytes[lineStart...].firstIndex(of: 0x0A) {
                     partial.append(contentsOf: bytes[lineStart..<newline])
+                    // A cheap shape check (a full parse per event would double the export's
+                    // cost): every event line is one JSON object.
+                    if !partial.isEmpty, partial.first != 0x7B || partial.last != 0x7D {
+                        throw RecordError("\(folder.eventsFile) is damaged: a line is not an event; trace.json was not written",
+                                          kind: .corrupt)
+                    }
                     if !partial.isEmpty {
                         out.append(contentsOf: first ? [0x0A] : [0x2C, 0x0A])
                         out.append(contentsOf: partial)
@@ -62,6 +68,9 @@ public enum RunRecord {
             }
             try output.write(contentsOf: Data("\n]}\n".utf8))
             try output.synchronize()
+        } catch let error as RecordError {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw RecordError("cannot write \(folder.traceFile): \(error.localizedDescription)")

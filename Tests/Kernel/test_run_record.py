@@ -283,3 +283,13 @@ def test_a_state_pointing_outside_the_program_is_refused(tmp_path: Path) -> None
     (folder / "state.json").write_text(json.dumps(state))
     result = resume(folder, "--response", "-", input="5")
     assert result.returncode == 4 and "points past the end" in result.stderr
+
+
+def test_damage_before_the_snapshot_is_caught_at_export(tmp_path: Path) -> None:
+    folder = suspended_run(tmp_path, items=1)
+    lines = (folder / "events.jsonl").read_text().splitlines(keepends=True)
+    lines[1] = "x" * (len(lines[1]) - 1) + "\n"
+    (folder / "events.jsonl").write_text("".join(lines))
+    result = resume(folder, "--response", "-", input="5")
+    assert result.returncode == 4 and "is damaged" in result.stderr
+    assert not (folder / "trace.json").exists()
