@@ -8,7 +8,7 @@ enum Instruction: Sendable {
     /// Begin a step.
     case startStep(name: String)
     /// End a step: check the invariants that name what it bound, then apply its policy.
-    case endStep(name: String, binds: Set<String>, policy: OnFailPolicy?)
+    case endStep(name: String, policy: OnFailPolicy?)
     /// `let NAME = EXPR`.
     case assign(name: String, value: Expr)
     /// An effect call (the only door to the world).
@@ -91,7 +91,7 @@ public struct LoweredProgram: Sendable {
                 for inner in body.statements {
                     if case .onFail(let found, _) = inner { policy = policy ?? found } else { lower(inner) }
                 }
-                _ = emit(.endStep(name: name.name, binds: Bindings.names(boundBy: body.statements), policy: policy))
+                _ = emit(.endStep(name: name.name, policy: policy))
             case .let(let name, let value, _):
                 _ = emit(.assign(name: name.name, value: value))
             case .effect(let call):

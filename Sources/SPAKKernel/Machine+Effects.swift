@@ -104,7 +104,7 @@ extension Machine {
         }
         var end = start
         while end < program.instructions.count {
-            if case .endStep(let name, _, let policy) = program.instructions[end], name == step {
+            if case .endStep(let name, let policy) = program.instructions[end], name == step {
                 try violate(step: step, policy: policy, message: message)
                 return
             }

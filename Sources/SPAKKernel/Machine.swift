@@ -146,7 +146,7 @@ public final class Machine {
             state.pc += 1
         case .effect(let call):
             try perform(call, answers: &answers)
-        case .endStep(let name, _, let policy):
+        case .endStep(let name, let policy):
             try endStep(name, binds: state.boundInStep, policy: policy)
             return true
         case .branch(let condition, let elseTarget):
