@@ -22,10 +22,12 @@ let package = Package(
             name: "SPAKCheck",
             dependencies: ["SPAKSyntax", "SPAKDiagnostics", .product(name: "Mustache", package: "swift-mustache")]
         ),
+        // fork/exec of tool.run commands: the steps between fork and exec must be plain C.
+        .target(name: "CSPAKSpawn"),
         .target(
             name: "SPAKKernel",
             dependencies: [
-                "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
+                "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics", "CSPAKSpawn",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -6,6 +6,7 @@ extension Checker {
     /// The budgets a program may set, and the type of each limit.
     static let budgets: [String: ValueType] = [
         "llm.calls": .int, "llm.tokens": .int, "tool.runs": .int, "wall_time": .duration,
+        "tool.timeout": .duration, "tool.output": .int, "tool.cpu": .duration, "tool.memory": .int,
     ]
 
     mutating func checkSystemModels() {

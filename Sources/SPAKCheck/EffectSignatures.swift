@@ -30,7 +30,7 @@ public struct EffectSignature: Sendable {
 public enum Effects {
     /// The fields of what `tool.run(…) -> NAME` binds (without `as json`).
     public static let runResult = ValueType.record([
-        RecordField("exit_code", .int), RecordField("stdout", .string), RecordField("stderr", .string),
+        RecordField("exit_code", .int), RecordField("signal", .int), RecordField("stdout", .string), RecordField("stderr", .string),
         RecordField("timed_out", .bool), RecordField("duration_ms", .int), RecordField("truncated", .bool),
     ])
 

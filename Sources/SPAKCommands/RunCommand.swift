@@ -10,12 +10,13 @@ struct RunCommand: SpakSubcommand {
         commandName: "run",
         abstract: "Start a run of a program.",
         discussion: """
-            Checks the program, creates .spak/runs/<id>/ and executes step by step. At an \
-            llm.query, and at a tool.run (this version never executes commands: `--live` comes \
-            with the live tools), the run asks \
-            --responder or --answers; with neither, it suspends: the prompt is written to \
-            pending/prompt.md, and `spak step --resume <id>` goes on once the answer is in \
-            response.txt. Exit codes: 0 completed, 1 program errors or run failed, 2 usage or \
+            Checks the program, creates .spak/runs/<id>/ and executes step by step. With --live, \
+            tool.run commands that the program's allow lines admit are executed in the workspace \
+            (argument vectors, no shell; scrubbed environment; timeout and output cap; writes \
+            confined to the workspace where the kernel has Landlock). At an llm.query, and at a \
+            tool.run without --live, the run asks --responder or --answers; with neither, it \
+            suspends: the prompt is written to pending/prompt.md, and `spak step --resume <id>` \
+            goes on once the answer is in response.txt. Exit codes: 0 completed, 1 program errors or run failed, 2 usage or \
             I/O error, 3 suspended (waiting for an answer).
             """
     )
@@ -29,6 +30,7 @@ struct RunCommand: SpakSubcommand {
     @Flag(help: "Execute only the first step, then pause (go on with `spak step RUN`).")
     var step = false
 
+    @OptionGroup var live: LiveOptions
     @OptionGroup var answers: AnswerOptions
     @OptionGroup var location: RunsLocation
 
@@ -55,6 +57,7 @@ struct RunCommand: SpakSubcommand {
             var source = try answers.source()
             let started = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
                                              workspace: answers.workspace)
+            live.apply(to: started.machine)
             let stop = try started.machine.run(answers: &source, singleStep: step)
             return withExtendedLifetime(started.lock) { RunReport.report(stop, machine: started.machine, io: io) }
         } catch {

@@ -8,6 +8,31 @@ struct RunsLocation: ParsableArguments {
     var runsDir = ".spak/runs"
 }
 
+/// Whether `tool.run` commands really run.
+struct LiveOptions: ParsableArguments {
+    @Flag(help: "Execute tool.run commands that the program's allow lines admit (without it, a tool.run is answered like an llm.query).")
+    var live = false
+
+    @Option(name: .customLong("allow-write"), help: ArgumentHelp(
+        "With --live, also let commands write beneath DIR (repeatable); they may always write in the workspace and /dev.",
+        valueName: "DIR"))
+    var writableRoots: [String] = []
+
+    func validate() throws {
+        if !live, !writableRoots.isEmpty { throw ValidationError("--allow-write needs --live") }
+        for root in writableRoots where !FileManager.default.fileExists(atPath: root) {
+            throw ValidationError("--allow-write \(root): no such folder")
+        }
+    }
+
+    /// Lets the machine run commands, if `--live` was given.
+    func apply(to machine: Machine) {
+        guard live else { return }
+        let roots = writableRoots.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
+        machine.enableLiveTools(writableRoots: roots, environment: ProcessInfo.processInfo.environment)
+    }
+}
+
 /// Where automatic answers come from.
 struct AnswerOptions: ParsableArguments {
     @Option(help: "Answer each request by running CMD with the request's JSON on standard input; its standard output is the answer.")
@@ -19,7 +44,7 @@ struct AnswerOptions: ParsableArguments {
     @Option(help: "Take answers from FILE in order (one JSON value per line).")
     var answers: String?
 
-    @Option(help: "The folder tool.read and tool.write work in (default: the run's workspace/ folder).")
+    @Option(help: "The folder tool.read, tool.write and tool.run work in (default: the run's workspace/ folder).")
     var workspace: String?
 
     func validate() throws {

@@ -29,6 +29,7 @@ struct StepCommand: SpakSubcommand {
     @Option(help: "The file holding the answer (- for standard input); default: the run's response.txt.")
     var response: String?
 
+    @OptionGroup var live: LiveOptions
     @OptionGroup var answers: AnswerOptions
     @OptionGroup var location: RunsLocation
 
@@ -37,6 +38,7 @@ struct StepCommand: SpakSubcommand {
             var source = try answers.source()
             let opened = try RunStore.open(run, runsDirectory: location.runsDir, workspace: answers.workspace)
             let machine = opened.machine
+            live.apply(to: machine)
             if let recovery = opened.recovery { io.err("spak: note: \(recovery)\n") }
             guard case .suspended(let pending) = machine.state.status else {
                 if resume, response != nil {

@@ -1,5 +1,5 @@
-/// An answer to an effect that the kernel does not perform itself (`llm.query`, and
-/// `tool.run` until the live tools run it).
+/// An answer to an effect that the kernel does not perform itself: `llm.query`, and
+/// `tool.run` when the run is not `--live` (or the result a live command produced).
 public struct Answer: Sendable, Equatable {
     /// For `llm.query`: the reply text. For `tool.run`: the result (see `toolResult`).
     public let value: Value
@@ -8,6 +8,11 @@ public struct Answer: Sendable, Equatable {
     public let answeredBy: String
     /// For an answer recovered from the log: the answers-file position after it was taken.
     var answersUsed: Int?
+    /// For `tool.run`: the result as the trace records it, its streams stored in `tools/`
+    /// (see `ToolCaptures`), when they are already stored.
+    var recorded: Value?
+    /// For a command spak ran: how it ran (executable, limits, confinement), for the trace.
+    var details: [String: Value] = [:]
 
     /// Creates an answer.
     public init(value: Value, answeredBy: String) {
@@ -16,12 +21,13 @@ public struct Answer: Sendable, Equatable {
     }
 
     /// A `tool.run` result from text a person or a program supplied: a JSON object with
-    /// `exit_code` (and optionally `stdout`, `stderr`, `timed_out`, `duration_ms`), or plain
+    /// `exit_code` (and optionally `signal`, `stdout`, `stderr`, `timed_out`, `duration_ms`,
+    /// `truncated`), or plain
     /// text, taken as the standard output of a command that exited 0.
     public static func toolResult(from text: String) -> Value {
         var result: [String: Value] = [
-            "exit_code": .int(0), "stdout": .string(text), "stderr": .string(""), "timed_out": .bool(false),
-            "duration_ms": .int(0), "truncated": .bool(false),
+            "exit_code": .int(0), "signal": .int(0), "stdout": .string(text), "stderr": .string(""),
+            "timed_out": .bool(false), "duration_ms": .int(0), "truncated": .bool(false),
         ]
         if case .map(let fields)? = try? JSON.parse(text), case .int? = fields["exit_code"] {
             for key in result.keys { if let value = fields[key] { result[key] = value } }

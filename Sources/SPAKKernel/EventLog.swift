@@ -55,6 +55,8 @@ public final class EventLog {
     @exclusivity(unchecked) public private(set) var length: Int
     /// Where events get their time.
     let clock: any Clock
+    /// Removed from every event before it is written.
+    var secrets = Secrets.none
 
     /// Opens (or creates) the log for appending; `count` and `length` say where it stands.
     public init(path: String, count: Int, length: Int, clock: any Clock = SystemClock()) throws(RecordError) {
@@ -70,7 +72,7 @@ public final class EventLog {
 
     /// Appends an event: `type` and the fields, plus `seq` and `time`.
     public func append(_ type: String, _ fields: [String: Value] = [:]) {
-        var event = fields
+        var event = secrets.isEmpty ? fields : fields.mapValues { secrets.redact($0) }
         event["type"] = .string(type)
         event["seq"] = .int(count)
         event["time"] = .float((clock.now() * 1000).rounded() / 1000)

@@ -10,21 +10,29 @@ extension Machine {
         try checkBudget(before: effect)
         if case .failed = state.status { return }
         let request = try buildRequest(call)
+        // The trace records the names of a command's environment entries, never their values.
+        var recordedRequest = request
+        if effect == "tool.run", let entries = request.fields["env"] {
+            recordedRequest = .map(request.fields.merging(["env": .list(ToolRunner.environmentNames(entries))]) { _, new in new })
+        }
         let index = state.counters.effects
         state.counters.effects += 1
         let location = source.location(of: call.range.start).description
-        let pending = PendingRequest(index: index, effect: effect, step: state.currentStep ?? "", request: request,
+        let pending = PendingRequest(index: index, effect: effect, step: state.currentStep ?? "", request: recordedRequest,
                                      location: location)
         var fields: [String: Value] = ["index": .int(index), "effect": .string(effect), "step": .string(pending.step),
-                                       "request": request]
+                                       "request": recordedRequest]
         if interruptedEffects.contains(index) { fields["reexecuted"] = .bool(true) }
         log.append("effect.requested", fields)
+        var command: [String] = []
         if effect == "tool.run", case .list(let argv)? = request.fields["argv"] {
-            let words = argv.map(\.text)
-            guard program.allowed.contains(where: { CommandWords.admits(allow: $0, command: words) == true }) else {
+            command = argv.map(\.text)
+            guard program.allowed.contains(where: { CommandWords.admits(allow: $0, command: command) == true }) else {
                 let lines = program.allowed.map { "`\($0.joined(separator: " "))`" }.joined(separator: ", ")
-                throw RuntimeError("tool.run refused `\(words.prefix(4).joined(separator: " "))`: no allow line admits it "
-                                   + "(allow lines: \(lines.isEmpty ? "none" : lines))", at: call.range)
+                let reason = "tool.run refused `\(command.prefix(4).joined(separator: " "))`: no allow line admits it "
+                    + "(allow lines: \(lines.isEmpty ? "none" : lines))"
+                log.append("effect.refused", ["index": .int(index), "effect": .string(effect), "reason": .string(reason)])
+                throw RuntimeError(reason, at: call.range)
             }
         }
 
@@ -34,6 +42,16 @@ extension Machine {
         default:
             if let recorded = recoveredAnswers.removeValue(forKey: index) {
                 try apply(recorded, to: pending)
+                return
+            }
+            if effect == "tool.run", let toolRunner {
+                let answer: Answer
+                do {
+                    answer = try toolRunner.run(command, request: request)
+                } catch let problem as ToolRunner.Problem {
+                    throw RuntimeError("tool.run: \(problem)", at: call.range)
+                }
+                try apply(answer, to: pending)
                 return
             }
             let answer: Answer?
@@ -57,11 +75,17 @@ extension Machine {
             throw RecordError("the snapshot's position does not hold an effect; the run record is inconsistent", kind: .corrupt)
         }
         var result = answer.value
-        if pending.effect == "tool.run", case .string(let text) = result { result = Answer.toolResult(from: text) }
+        var recorded = result
+        if pending.effect == "tool.run" {
+            if case .string(let text) = result { result = Answer.toolResult(from: text) }
+            result = secrets.redact(result)
+            recorded = try answer.recorded ?? ToolCaptures.record(result, in: folder)
+        }
         if let used = answer.answersUsed { state.answersUsed = max(state.answersUsed, used) }
-        log.append("effect.answered", ["index": .int(pending.index), "effect": .string(pending.effect),
-                                       "result": result, "answered_by": .string(answer.answeredBy),
-                                       "answers_used": .int(state.answersUsed)])
+        var fields: [String: Value] = ["index": .int(pending.index), "effect": .string(pending.effect), "result": recorded,
+                                       "answered_by": .string(answer.answeredBy), "answers_used": .int(state.answersUsed)]
+        if !answer.details.isEmpty { fields["execution"] = .map(answer.details) }
+        log.append("effect.answered", fields)
         switch pending.effect {
         case "llm.query":
             state.counters.llmCalls += 1

@@ -24,6 +24,11 @@ public final class Machine {
     var workspace: any FileDoor
     /// The door of time.
     let clock: any Clock
+    /// The secret values removed from everything the run records.
+    let secrets: Secrets
+    /// Runs `tool.run` commands; `nil` unless the run was opened `--live`, in which case
+    /// commands are asked of the answer sources like `llm.query`.
+    var toolRunner: ToolRunner?
     let programHash: String
     /// The snapshot being advanced. (Only this machine's thread touches it; runtime
     /// exclusivity checks on it cost more per step than the step's own work.)
@@ -42,8 +47,9 @@ public final class Machine {
     private var stepStart = 0.0
 
     init(program: LoweredProgram, source: SourceFile, folder: RunFolder, log: EventLog, workspace: any FileDoor,
-         clock: any Clock = SystemClock(), programHash: String, state: MachineState) {
+         clock: any Clock = SystemClock(), secrets: Secrets = .none, programHash: String, state: MachineState) {
         self.clock = clock
+        self.secrets = secrets
         segmentStart = clock.now()
         stepStart = segmentStart
         self.program = program
@@ -93,6 +99,13 @@ public final class Machine {
                 return .paused
             }
         }
+    }
+
+    /// Lets this machine execute `tool.run` commands (`--live`), in its workspace, writing
+    /// nowhere else but `writableRoots`.
+    public func enableLiveTools(writableRoots: [String] = [], environment: [String: String]) {
+        toolRunner = ToolRunner(workspace: workspace.root, extraWritableRoots: writableRoots, environment: environment,
+                                secrets: secrets, folder: folder, budgets: program.budgets)
     }
 
     /// Answers the request the run is suspended on, then goes on like `run`.
@@ -197,6 +210,7 @@ public final class Machine {
     }
 
     func bind(_ name: String, _ value: Value) {
+        let value = secrets.redact(value)
         state.variables[name] = value
         if state.currentStep != nil { state.boundInStep.insert(name) }
         log.append("var.bound", ["name": .string(name), "value": value])

@@ -15,7 +15,8 @@ import Glibc
 ///     metrics.json      the program's metrics and the kernel's counters
 ///     pending/          prompt.md and request.json while the run waits for an answer
 ///     response.txt      where a person writes the answer
-///     workspace/        the default workspace of tool.read and tool.write
+///     tools/            tool.run output, one file per distinct content, named by its SHA-256
+///     workspace/        the default workspace of tool.read, tool.write and tool.run
 public struct RunFolder: Sendable {
     /// The folder's path.
     public let path: String
@@ -35,6 +36,8 @@ public struct RunFolder: Sendable {
     public var requestFile: String { path + "/pending/request.json" }
     public var responseFile: String { path + "/response.txt" }
     public var defaultWorkspace: String { path + "/workspace" }
+    /// What `tool.run` calls printed, one file per distinct output, named by its SHA-256.
+    public var toolsDirectory: String { path + "/tools" }
     var lockFile: String { path + "/lock" }
 
     /// The run's id: the folder's name.
@@ -46,12 +49,16 @@ public struct RunFolder: Sendable {
     /// lock, and a write that a crash cut short is redone under the same name, so no
     /// temporary file is left behind.
     public static func writeAtomically(_ text: String, to target: String, durable: Bool) throws(RecordError) {
+        try writeAtomically(bytes: Array(text.utf8), to: target, durable: durable)
+    }
+
+    /// Writes bytes the way `writeAtomically(_:to:durable:)` writes text.
+    public static func writeAtomically(bytes: [UInt8], to target: String, durable: Bool) throws(RecordError) {
         let directory = (target as NSString).deletingLastPathComponent
         let name = (target as NSString).lastPathComponent
         let temporary = (directory.isEmpty ? "" : directory + "/") + "." + name + ".spak-tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw RecordError("cannot write \(target): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }

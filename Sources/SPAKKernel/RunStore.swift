@@ -28,6 +28,8 @@ public enum RunStore {
         _ checked: CheckedProgram, parameters: [String: Value], runsDirectory: String, workspace: String?
     ) throws(RecordError) -> (machine: Machine, lock: RunLock) {
         guard let task = checked.parse.program.task else { throw RecordError("the program has no task", kind: .corrupt) }
+        let secrets = Secrets(environment: ProcessInfo.processInfo.environment)
+        let parameters = parameters.mapValues { secrets.redact($0) }
         // The folder is built under a hidden name and renamed into place once run.json,
         // state.json and the first event exist, so a crash never leaves half a run.
         let id = newID(task: task.name.name)
@@ -55,10 +57,11 @@ public enum RunStore {
         if let workspace { info["workspace"] = .string(workspace) }
         try RunFolder.writeAtomically(JSON.serialize(.map(info)) + "\n", to: folder.runFile, durable: true)
         let log = try EventLog(path: folder.eventsFile, count: 0, length: 0)
+        log.secrets = secrets
         let finalFolder = RunFolder(path: finalPath)
         let machine = Machine(
             program: LoweredProgram(task), source: checked.parse.file, folder: folder, log: log,
-            workspace: try Workspace(path: workspace ?? folder.defaultWorkspace), programHash: hash,
+            workspace: try Workspace(path: workspace ?? folder.defaultWorkspace), secrets: secrets, programHash: hash,
             state: MachineState(parameters: parameters))
         log.append("run.started", ["task": .string(task.name.name), "program_hash": .string(hash), "parameters": .map(parameters)])
         try machine.checkpoint()
@@ -112,9 +115,11 @@ public enum RunStore {
             throw RecordError("the run's workspace `\(recorded)` does not exist here; pass --workspace DIR", kind: .wrongState)
         }
         let workspacePath = workspace ?? recorded ?? folder.defaultWorkspace
+        let secrets = Secrets(environment: ProcessInfo.processInfo.environment)
         let log = try EventLog(path: folder.eventsFile, count: state.eventCount, length: state.logLength)
+        log.secrets = secrets
         let machine = Machine(program: program, source: file, folder: folder, log: log,
-                              workspace: try Workspace(path: workspacePath), programHash: hash, state: state)
+                              workspace: try Workspace(path: workspacePath), secrets: secrets, programHash: hash, state: state)
         machine.recoveredAnswers = recovered
         machine.interruptedEffects = interrupted
         if let recovery {
@@ -149,6 +154,13 @@ public enum RunStore {
                 if case .string(let effect)? = fields["effect"], effect == "llm.query" || effect == "tool.run",
                    let result = fields["result"], case .string(let by)? = fields["answered_by"] {
                     var answer = Answer(value: result, answeredBy: by)
+                    if effect == "tool.run" {
+                        // An answer whose output file a crash lost is asked again (or run again).
+                        guard let binding = try? ToolCaptures.binding(of: result, from: folder) else { continue }
+                        answer = Answer(value: binding, answeredBy: by)
+                        answer.recorded = result
+                        answer.details = fields["execution"]?.fields ?? [:]
+                    }
                     if case .int(let used)? = fields["answers_used"] { answer.answersUsed = used }
                     answers[index] = answer
                 }

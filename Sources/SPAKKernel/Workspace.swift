@@ -2,6 +2,9 @@ import Foundation
 
 /// The door of `tool.read` and `tool.write`: the machine reaches files only through it.
 public protocol FileDoor: Sendable {
+    /// The folder the door opens on (and `tool.run`'s working directory), as an absolute
+    /// path with symbolic links resolved.
+    var root: String { get }
     /// The text of a file, refused when larger than `limit` bytes.
     func read(_ relative: String, limit: Int) throws(Workspace.Refusal) -> String
     /// Replaces a file's text.

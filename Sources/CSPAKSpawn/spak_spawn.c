@@ -1,0 +1,146 @@
+#define _GNU_SOURCE
+#include "spak_spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/landlock.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/// Reports a failure to the parent through the error pipe and exits.
+static void child_fail(int pipe_fd, int stage) {
+    int report[2] = {errno, stage};
+    ssize_t ignored = write(pipe_fd, report, sizeof report);
+    (void)ignored;
+    _exit(127);
+}
+
+/// Runs in the child between vfork and exec: system calls only.
+static void child_exec(const spak_spawn_spec *spec, int pipe_fd) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    }
+    if (setsid() < 0) child_fail(pipe_fd, SPAK_SPAWN_STAGE_SESSION);
+    if (chdir(spec->cwd) != 0) child_fail(pipe_fd, SPAK_SPAWN_STAGE_CHDIR);
+    int sources[3] = {spec->stdin_fd, spec->stdout_fd, spec->stderr_fd};
+    for (int target = 0; target < 3; target++) {
+        if (dup2(sources[target], target) < 0) child_fail(pipe_fd, SPAK_SPAWN_STAGE_DESCRIPTORS);
+    }
+    // Every other descriptor closes at exec; the error pipe stays usable until then.
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        for (int fd = 3; fd < 65536; fd++) {
+            if (fd != pipe_fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+    }
+    if (spec->cpu_seconds > 0) {
+        struct rlimit limit = {(rlim_t)spec->cpu_seconds, (rlim_t)spec->cpu_seconds + 1};
+        if (setrlimit(RLIMIT_CPU, &limit) != 0) child_fail(pipe_fd, SPAK_SPAWN_STAGE_LIMITS);
+    }
+    if (spec->memory_bytes > 0) {
+        struct rlimit limit = {(rlim_t)spec->memory_bytes, (rlim_t)spec->memory_bytes};
+        if (setrlimit(RLIMIT_AS, &limit) != 0) child_fail(pipe_fd, SPAK_SPAWN_STAGE_LIMITS);
+    }
+    if (spec->landlock_ruleset >= 0) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(pipe_fd, SPAK_SPAWN_STAGE_CONFINE);
+        if (syscall(SYS_landlock_restrict_self, spec->landlock_ruleset, 0U) != 0) {
+            child_fail(pipe_fd, SPAK_SPAWN_STAGE_CONFINE);
+        }
+    }
+    execve(spec->path, spec->argv, spec->envp);
+    child_fail(pipe_fd, SPAK_SPAWN_STAGE_EXEC);
+}
+
+int spak_spawn(const spak_spawn_spec *spec, pid_t *pid, int *failed_errno, int *failed_stage) {
+    int report_pipe[2];
+    if (pipe2(report_pipe, O_CLOEXEC) != 0) {
+        *failed_errno = errno;
+        *failed_stage = SPAK_SPAWN_STAGE_FORK;
+        return -1;
+    }
+    pid_t child = vfork();
+    if (child == 0) {
+        close(report_pipe[0]);
+        child_exec(spec, report_pipe[1]);
+    }
+    int fork_errno = errno;
+    close(report_pipe[1]);
+    if (child < 0) {
+        close(report_pipe[0]);
+        *failed_errno = fork_errno;
+        *failed_stage = SPAK_SPAWN_STAGE_FORK;
+        return -1;
+    }
+    int report[2];
+    ssize_t got;
+    do {
+        got = read(report_pipe[0], report, sizeof report);
+    } while (got < 0 && errno == EINTR);
+    close(report_pipe[0]);
+    if (got == (ssize_t)sizeof report) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        *failed_errno = report[0];
+        *failed_stage = report[1];
+        return -1;
+    }
+    *pid = child;
+    return 0;
+}
+
+int spak_landlock_ruleset(char *const *roots, int count, int *abi) {
+    long version = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    *abi = version > 0 ? (int)version : 0;
+    if (version <= 0) return -1;
+    uint64_t writes = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE
+        | LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG
+        | LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK
+        | LANDLOCK_ACCESS_FS_MAKE_SYM;
+#ifdef LANDLOCK_ACCESS_FS_REFER
+    if (version >= 2) writes |= LANDLOCK_ACCESS_FS_REFER;
+#endif
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+    if (version >= 3) writes |= LANDLOCK_ACCESS_FS_TRUNCATE;
+#endif
+    struct landlock_ruleset_attr attributes = {.handled_access_fs = writes};
+    int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attributes, sizeof attributes, 0U);
+    if (ruleset < 0) return -1;
+    for (int index = 0; index < count; index++) {
+        int root = open(roots[index], O_PATH | O_CLOEXEC);
+        if (root < 0) {
+            close(ruleset);
+            return -1;
+        }
+        struct landlock_path_beneath_attr rule = {.allowed_access = writes, .parent_fd = root};
+        long added = syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0U);
+        close(root);
+        if (added != 0) {
+            close(ruleset);
+            return -1;
+        }
+    }
+    return ruleset;
+}
+
+int spak_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0U); }
+
+int spak_pipe(int ends[2]) { return pipe2(ends, O_CLOEXEC); }
+
+int spak_has_exited(pid_t pid) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return 0;
+    return info.si_pid == pid;
+}
