@@ -17,6 +17,7 @@ extension Checker {
         }
         var invariants: [String: SourceRange] = [:]
         var budgets: [String: SourceRange] = [:]
+        var secrets: [String: SourceRange] = [:]
         for item in models.flatMap(\.items) {
             switch item {
             case .invariant(let name, let condition, _):
@@ -25,6 +26,9 @@ extension Checker {
                 invariantRoots.formUnion(Bindings.names(readBy: condition))
             case .allow(let effect, let prefix, _):
                 checkAllow(effect, prefix)
+            case .secret(let name, _):
+                if let first = secrets[name.name] { duplicate("secret", name, first: first) }
+                secrets[name.name] = secrets[name.name] ?? name.range
             case .budget(let target, let limit, _):
                 if let first = budgets[target.spelling] {
                     report(.duplicateDefinition("budget", target.spelling), at: target.range,

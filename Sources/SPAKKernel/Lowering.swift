@@ -36,6 +36,8 @@ public struct LoweredProgram: Sendable {
     let budgets: [String: Double]
     /// The words of each `allow tool.run` line; a command must begin with one of them.
     let allowed: [[String]]
+    /// The environment variables `secret NAME` lines declare.
+    let secretNames: Set<String>
     /// The evaluation's metrics, in order.
     let metrics: [Metric]
 
@@ -48,6 +50,7 @@ public struct LoweredProgram: Sendable {
         var invariants: [(String, Expr, Set<String>)] = []
         var budgets: [String: Double] = [:]
         var allowed: [[String]] = []
+        var secretNames: Set<String> = []
         for item in task.systemModels.flatMap(\.items) {
             switch item {
             case .invariant(let name, let condition, _):
@@ -60,11 +63,14 @@ public struct LoweredProgram: Sendable {
                 }
             case .allow(let effect, let prefix, _):
                 if effect.name == "run", let words = try? CommandWords.split(prefix.value), !words.isEmpty { allowed.append(words) }
+            case .secret(let name, _):
+                secretNames.insert(name.name)
             }
         }
         self.invariants = invariants
         self.budgets = budgets
         self.allowed = allowed
+        self.secretNames = secretNames
         metrics = task.evaluations.flatMap(\.metrics)
     }
 

@@ -28,7 +28,7 @@ public enum RunStore {
         _ checked: CheckedProgram, parameters: [String: Value], runsDirectory: String, workspace: String?
     ) throws(RecordError) -> (machine: Machine, lock: RunLock) {
         guard let task = checked.parse.program.task else { throw RecordError("the program has no task", kind: .corrupt) }
-        let secrets = Secrets(environment: ProcessInfo.processInfo.environment)
+        let secrets = Secrets(environment: ProcessInfo.processInfo.environment, declared: LoweredProgram(task).secretNames)
         let parameters = parameters.mapValues { secrets.redact($0) }
         // The folder is built under a hidden name and renamed into place once run.json,
         // state.json and the first event exist, so a crash never leaves half a run.
@@ -115,7 +115,7 @@ public enum RunStore {
             throw RecordError("the run's workspace `\(recorded)` does not exist here; pass --workspace DIR", kind: .wrongState)
         }
         let workspacePath = workspace ?? recorded ?? folder.defaultWorkspace
-        let secrets = Secrets(environment: ProcessInfo.processInfo.environment)
+        let secrets = Secrets(environment: ProcessInfo.processInfo.environment, declared: program.secretNames)
         let log = try EventLog(path: folder.eventsFile, count: state.eventCount, length: state.logLength)
         log.secrets = secrets
         let machine = Machine(program: program, source: file, folder: folder, log: log,

@@ -24,13 +24,17 @@ public struct SystemClock: Clock {
     public func now() -> Double { Date().timeIntervalSince1970 }
 }
 
-/// The folder `tool.read` and `tool.write` work in. A path must be relative, must not climb
-/// out with `..`, and must not lead out through a symbolic link.
+/// The folder `tool.read`, `tool.write` and `tool.run` work in. A path must be relative and
+/// must not climb out with `..`; symbolic links inside it are followed only while they stay
+/// inside, whoever made them (a `tool.run` command included). Paths are walked one
+/// component at a time from a descriptor of the root with `O_NOFOLLOW`, so a link swapped in
+/// while a file is being opened is refused rather than followed.
 public struct Workspace: FileDoor {
-    /// The folder, as an absolute path with symbolic links resolved.
     public let root: String
     /// Reads larger than this fail unless the call raises `max_bytes`.
     public static let defaultReadLimit = 16 << 20
+    /// The most `tool.write` writes in one file.
+    public static let writeLimit = 64 << 20
 
     /// Opens (creating if needed) a workspace folder.
     public init(path: String) throws(RecordError) {
@@ -47,57 +51,73 @@ public struct Workspace: FileDoor {
         public let description: String
     }
 
-    /// The absolute path a relative one names, after checking it stays inside the workspace.
-    func resolve(_ relative: String) throws(Refusal) -> String {
-        guard !relative.isEmpty else { throw Refusal(description: "the path is empty") }
-        guard !relative.hasPrefix("/") else {
-            throw Refusal(description: "`\(relative)` is absolute; paths are relative to the workspace")
-        }
-        let parts = relative.split(separator: "/", omittingEmptySubsequences: true)
-        guard !parts.contains("..") else { throw Refusal(description: "`\(relative)` climbs out of the workspace with `..`") }
-        let full = root + "/" + parts.joined(separator: "/")
-        // The deepest existing ancestor, with links resolved, must still be inside the root.
-        var existing = full
-        while !FileManager.default.fileExists(atPath: existing), existing != root {
-            existing = (existing as NSString).deletingLastPathComponent
-        }
-        let resolved = URL(fileURLWithPath: existing).resolvingSymlinksInPath().path
-        guard resolved == root || resolved.hasPrefix(root + "/") else {
-            throw Refusal(description: "`\(relative)` leads out of the workspace through a symbolic link")
-        }
-        return full
-    }
-
     /// The text of a file.
     public func read(_ relative: String, limit: Int) throws(Refusal) -> String {
-        let path = try resolve(relative)
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
-            throw Refusal(description: "`\(relative)` does not exist in the workspace")
+        let location = try WorkspacePath.locate(relative, in: root, creatingFolders: false)
+        defer { location.close() }
+        let descriptor = openat(location.directory, location.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw WorkspacePath.refusal(relative, errno: errno) }
+        defer { Glibc.close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw WorkspacePath.refusal(relative, errno: errno) }
+        guard info.st_mode & S_IFMT != S_IFDIR else { throw Refusal(description: "`\(relative)` is a directory") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw Refusal(description: "`\(relative)` is not a regular file") }
+        guard Int(info.st_size) <= limit else {
+            throw Refusal(description: "`\(relative)` is \(info.st_size) bytes, more than the limit of \(limit) (raise it with `max_bytes:`)")
         }
-        guard attributes[.type] as? FileAttributeType != .typeDirectory else {
-            throw Refusal(description: "`\(relative)` is a directory")
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes[offset...].withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            offset += count
         }
-        if let size = attributes[.size] as? Int, size > limit {
-            throw Refusal(description: "`\(relative)` is \(size) bytes, more than the limit of \(limit) (raise it with `max_bytes:`)")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Refusal(description: "`\(relative)` cannot be read")
-        }
-        guard let text = String(validating: data, as: UTF8.self) else {
-            throw Refusal(description: "`\(relative)` is not UTF-8 text")
+        bytes.removeLast(bytes.count - offset)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let valid = Self.validPrefixLength(bytes)
+            throw Refusal(description: "`\(relative)` is not UTF-8 text (byte \(valid) is not valid UTF-8); tool.read reads text only")
         }
         return text
     }
 
-    /// Writes a file atomically, creating the folders it needs.
+    /// Writes a file atomically (a temporary file beside it, fsynced, then renamed over it),
+    /// creating the folders it needs.
     public func write(_ relative: String, _ text: String) throws(Refusal) {
-        let path = try resolve(relative)
-        do {
-            try FileManager.default.createDirectory(
-                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try RunFolder.writeAtomically(text, to: path, durable: true)
-        } catch {
-            throw Refusal(description: "cannot write `\(relative)`: \(error)")
+        let bytes = Array(text.utf8)
+        guard bytes.count <= Self.writeLimit else {
+            throw Refusal(description: "the content for `\(relative)` is \(bytes.count) bytes, more than the limit of \(Self.writeLimit)")
         }
+        let location = try WorkspacePath.locate(relative, in: root, creatingFolders: true)
+        defer { location.close() }
+        let temporary = "." + location.name + ".spak-tmp"
+        let descriptor = openat(location.directory, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw Refusal(description: "cannot write `\(relative)`: \(String(cString: strerror(errno)))") }
+        var offset = 0
+        var failure: Int32 = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { failure = errno; break }
+            offset += written
+        }
+        if failure == 0, fsync(descriptor) != 0 { failure = errno }
+        Glibc.close(descriptor)
+        if failure == 0, renameat(location.directory, temporary, location.directory, location.name) != 0 { failure = errno }
+        guard failure == 0 else {
+            unlinkat(location.directory, temporary, 0)
+            if failure == EISDIR { throw Refusal(description: "`\(relative)` is a directory") }
+            throw Refusal(description: "cannot write `\(relative)`: \(String(cString: strerror(failure)))")
+        }
+        fsync(location.directory)
+    }
+
+    /// How many bytes at the start of `bytes` are valid UTF-8.
+    private static func validPrefixLength(_ bytes: [UInt8]) -> Int {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while case .valid(let scalar) = parser.parseScalar(from: &iterator) { offset += scalar.count }
+        return offset
     }
 }

@@ -113,7 +113,7 @@ public enum TaskItem: Sendable {
     }
 }
 
-/// `system_model { invariant … allow … budget … }`.
+/// `system_model { invariant … allow … budget … secret … }`.
 public struct SystemModel: Sendable {
     public var items: [ModelItem]
     public var open: Int
@@ -137,11 +137,13 @@ public enum ModelItem: Sendable {
     case allow(effect: Identifier, prefix: StringLiteral, range: SourceRange)
     /// `budget TARGET <= LIMIT`, where TARGET is `llm.calls`, `wall_time` and the like.
     case budget(target: BudgetTarget, limit: Expr, range: SourceRange)
+    /// `secret NAME`: the environment variable NAME holds a secret.
+    case secret(name: Identifier, range: SourceRange)
 
     /// Where the item is.
     public var range: SourceRange {
         switch self {
-        case .invariant(_, _, let range), .allow(_, _, let range), .budget(_, _, let range): range
+        case .invariant(_, _, let range), .allow(_, _, let range), .budget(_, _, let range), .secret(_, let range): range
         }
     }
 }

@@ -31,7 +31,7 @@ extension Parser {
             report(.misplacedStatement("`\(text(keyword))`", where: "here; it belongs directly in the task's body"),
                    at: keyword.range)
             throw Recover()
-        case .keyword(.invariant), .keyword(.allow), .keyword(.budget):
+        case .keyword(.invariant), .keyword(.allow), .keyword(.budget), .keyword(.secret):
             report(.misplacedStatement("`\(text(keyword))`", where: "outside `system_model { ... }`"), at: keyword.range)
             throw Recover()
         case .keyword(.metric):
@@ -61,7 +61,7 @@ extension Parser {
     /// A statement keyword that a name at the start of a statement is a likely typo of.
     static func misspeltKeyword(_ name: String) -> String? {
         let keywords = ["step", "let", "if", "repeat", "on_fail", "system_model", "evaluation", "invariant", "allow",
-                        "budget", "metric"]
+                        "budget", "secret", "metric"]
         if name == "elif" || name == "elsif" { return nil }
         return Suggestions.closest(to: name, among: keywords)
     }

@@ -235,8 +235,12 @@ struct Parser {
             try expect(.lessEqual, "`<=` after the budget's name")
             let limit = try parseBudgetLimit()
             return .budget(target: target, limit: limit, range: SourceRange(start: start, end: limit.range.end))
+        case .keyword(.secret):
+            advance()
+            let name = try expectName("the name of an environment variable after `secret`")
+            return .secret(name: name, range: SourceRange(start: start, end: name.range.end))
         default:
-            reportUnexpected(expected: "`invariant`, `allow` or `budget` inside `system_model`")
+            reportUnexpected(expected: "`invariant`, `allow`, `budget` or `secret` inside `system_model`")
             throw Recover()
         }
     }
@@ -436,6 +440,6 @@ struct Parser {
 
     static let statementKeywords: Set<Keyword> = [
         .task, .step, .let, .if, .repeat, .tool, .llm, .onFail, .systemModel, .evaluation,
-        .invariant, .allow, .budget, .metric,
+        .invariant, .allow, .budget, .secret, .metric,
     ]
 }

@@ -57,6 +57,8 @@ public struct ProgramJSON {
             node("allow", range, [("effect", .string("tool.\(effect.name)")), ("prefix", .string(prefix.value))])
         case .budget(let target, let limit, let range):
             node("budget", range, [("target", .string(target.spelling)), ("limit", expr(limit))])
+        case .secret(let name, let range):
+            node("secret", range, [("name", .string(name.name))])
         }
     }
 

@@ -128,6 +128,8 @@ struct Writer {
             simple("allow tool.\(effect.name) \(Self.quoted(prefix.value))", range: range, indent: indent)
         case .budget(let target, let limit, let range):
             simple("budget \(target.spelling) <= \(expression(limit, indent: indent))", range: range, indent: indent)
+        case .secret(let name, let range):
+            simple("secret \(name.name)", range: range, indent: indent)
         }
     }
 

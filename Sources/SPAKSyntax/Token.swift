@@ -45,7 +45,7 @@ public enum TokenKind: Sendable, Hashable {
 /// The reserved words of SPAK.
 public enum Keyword: String, Sendable, CaseIterable {
     case task, step, `let`, `if`, `else`, `repeat`, `in`, until
-    case systemModel = "system_model", invariant, allow, budget
+    case systemModel = "system_model", invariant, allow, budget, secret
     case evaluation, metric
     case onFail = "on_fail", retry, max, fail
     case tool, llm, `as`
