@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 SPAK := .build/debug/spak
 EXAMPLES := examples/*.spak examples/kernels/*.spak
 
-.PHONY: demo build test test-swift test-python bench bench-check bench-kernel clean
+.PHONY: demo build test test-swift test-python bench bench-check bench-kernel bench-tools clean
 
 ## The main job: build spak, check the shipped agents, and run one offline end to end, its
 ## answers taken from a prepared file (no network, no GPU).
@@ -44,7 +44,12 @@ bench-kernel:
 	swift build -c release --static-swift-stdlib --scratch-path .build-static
 	python3 bench/kernel_bench.py --spak .build-static/release/spak
 
-bench: bench-check bench-kernel
+## Live tools: the time tool.run adds to spawning the same command directly (C baseline).
+bench-tools:
+	swift build -c release --static-swift-stdlib --scratch-path .build-static
+	python3 bench/tools_bench.py --spak .build-static/release/spak
+
+bench: bench-check bench-kernel bench-tools
 
 clean:
 	rm -rf .build .build-static $(VENV) .venv-bench bench/out
