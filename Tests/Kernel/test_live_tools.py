@@ -616,3 +616,17 @@ def test_a_recovered_run_reuses_recorded_results_without_executing(scratch: Scra
     assert again.returncode == 3, again.stderr
     assert "recorded answer reused" in again.stderr
     assert (scratch.workspace / "count.txt").read_text() == "one\ntwo\n"
+
+
+def test_live_traces_match_the_schema(scratch: Scratch) -> None:
+    import jsonschema
+
+    from conftest import REPO_ROOT
+
+    schema = json.loads((REPO_ROOT / "docs" / "schema" / "trace.schema.json").read_text())
+    completed = scratch.run(program("    tool.run(\"python3 -c 'import sys; sys.stdout.buffer.write(b\\\"\\\\xff\\\")'\") -> a\n"
+                                    '    tool.run("spak-missing") -> b', allow=("python3", "spak-missing")))
+    refused = scratch.run(program('    tool.run("{{c}}") -> out', allow=("echo",), params='c: string = "x"'), params={"c": "rm"})
+    for run in (completed, refused):
+        jsonschema.validate(json.loads((run.folder / "trace.json").read_text()), schema)
+    assert completed.result.returncode == 0 and refused.result.returncode == 1
