@@ -3,7 +3,8 @@ import SPAKCheck
 import SPAKKernel
 
 /// `--responder CMD`: each request's JSON goes to the command's standard input, and its
-/// standard output is the answer (the seed's "mock script").
+/// standard output is the answer (the seed's "mock script"). The responder is the user's own
+/// program: it runs in the current folder with spak's whole environment, unconfined.
 struct ResponderSource: AnswerSource {
     let command: String
     /// How long one answer may take before the responder is stopped and the run stays
@@ -14,60 +15,40 @@ struct ResponderSource: AnswerSource {
         let words: [String]
         do { words = try CommandWords.split(command) } catch { throw AnswerFailure("the responder `\(command)` cannot be split into words") }
         guard !words.isEmpty else { throw AnswerFailure("the responder command is empty") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = words
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            throw AnswerFailure("cannot start the responder `\(command)`: \(error.localizedDescription)")
+        let environment = ProcessInfo.processInfo.environment
+        let directory = FileManager.default.currentDirectoryPath
+        guard let executable = ExecutableSearch.find(words[0], path: environment["PATH"] ?? "/usr/bin:/bin", directory: directory) else {
+            throw AnswerFailure("cannot start the responder `\(command)`: `\(words[0])` is not an executable on PATH")
         }
-        let payload = Data((JSON.serialize(request.value) + "\n").utf8)
-        let writer = Thread { try? input.fileHandleForWriting.write(contentsOf: payload); try? input.fileHandleForWriting.close() }
-        writer.start()
-        let collected = Collected()
-        let done = DispatchSemaphore(value: 0)
-        // Both streams are read at once: a responder that fills one pipe while spak waits on
-        // the other would otherwise block for ever.
-        let errorsRead = DispatchSemaphore(value: 0)
-        Thread { collected.stderr = errors.fileHandleForReading.readDataToEndOfFile(); errorsRead.signal() }.start()
-        Thread {
-            collected.stdout = output.fileHandleForReading.readDataToEndOfFile()
-            errorsRead.wait()
-            done.signal()
-        }.start()
-        guard done.wait(timeout: .now() + timeout) == .success else {
-            process.terminate()
-            Thread.sleep(forTimeInterval: 0.5)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        var spec = ChildProcess.Spec(executable: executable, arguments: words,
+                                     environment: environment.map { "\($0.key)=\($0.value)" }, directory: directory,
+                                     timeout: timeout, outputLimit: Frontend.maxFileSize)
+        spec.grace = 0.5
+        spec.input = Array((JSON.serialize(request.value) + "\n").utf8)
+        let outcome: ChildProcess.Outcome
+        do {
+            outcome = try ChildProcess.run(spec)
+        } catch {
+            throw AnswerFailure("cannot start the responder `\(command)`: \(error)")
+        }
+        guard !outcome.timedOut else {
             throw AnswerFailure("the responder `\(command)` gave no answer within \(Int(timeout)) s and was stopped")
         }
-        process.waitUntilExit()
-        let stdout = collected.stdout
-        let stderr = collected.stderr
-        guard process.terminationStatus == 0 else {
-            let detail = String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw AnswerFailure("the responder `\(command)` exited with \(process.terminationStatus)\(detail.isEmpty ? "" : ": \(detail)")")
+        guard outcome.exitStatus == 0 else {
+            let detail = String(decoding: outcome.stderr.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let status = outcome.exitStatus.map { "exited with \($0)" } ?? "was killed by signal \(outcome.signal ?? 0)"
+            throw AnswerFailure("the responder `\(command)` \(status)\(detail.isEmpty ? "" : ": \(detail)")")
         }
-        var text = String(decoding: stdout, as: UTF8.self)
+        guard !outcome.stdout.truncated else {
+            throw AnswerFailure("the responder `\(command)` printed more than 64 MiB")
+        }
+        var text = String(decoding: outcome.stdout.bytes, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw AnswerFailure("the responder `\(command)` printed nothing")
         }
         return Answer(value: .string(text), answeredBy: "responder: \(command)")
     }
-}
-
-/// What a responder printed, filled in by the thread that reads it.
-private final class Collected: @unchecked Sendable {
-    var stdout = Data()
-    var stderr = Data()
 }
 
 /// `--answers FILE`: answers in order, one JSON value per line (a string is the answer text;

@@ -151,9 +151,9 @@ struct ToolRunner {
 
 /// Where a command's program is: a name is looked up on PATH, a path with a `/` is taken
 /// relative to the working directory.
-enum ExecutableSearch {
+public enum ExecutableSearch {
     /// The executable file a command's first word names, or `nil`.
-    static func find(_ command: String, path: String, directory: String) -> String? {
+    public static func find(_ command: String, path: String, directory: String) -> String? {
         guard !command.isEmpty else { return nil }
         if command.contains("/") {
             let candidate = command.hasPrefix("/") ? command : directory + "/" + command
