@@ -315,7 +315,7 @@ public final class Machine {
     }
 
     func fail(_ reason: String, at range: SourceRange?) throws(RecordError) {
-        var message = reason
+        var message = secrets.redact(reason)
         var fields: [String: Value] = [:]
         if let range {
             let location = source.location(of: range.start)

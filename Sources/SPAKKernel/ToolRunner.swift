@@ -113,7 +113,8 @@ struct ToolRunner {
         var variables: [(String, String)] = Self.inheritedVariables.compactMap { name in environment[name].map { (name, $0) } }
         if environment["PATH"] == nil { variables.append(("PATH", Self.fallbackPath)) }
         let temporary = workspace + "/.tmp"
-        try? FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        // Not intermediate: a workspace a command deleted is not silently made again.
+        try? FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
         variables.append(("TMPDIR", temporary))
         for entry in ToolRunner.environmentEntries(requested) {
             let name = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
