@@ -37,7 +37,12 @@ static void child_exec(const spak_spawn_spec *spec, int pipe_fd) {
     if (chdir(spec->cwd) != 0) child_fail(pipe_fd, SPAK_SPAWN_STAGE_CHDIR);
     int sources[3] = {spec->stdin_fd, spec->stdout_fd, spec->stderr_fd};
     for (int target = 0; target < 3; target++) {
-        if (dup2(sources[target], target) < 0) child_fail(pipe_fd, SPAK_SPAWN_STAGE_DESCRIPTORS);
+        if (sources[target] == target) {
+            // dup2 onto itself keeps close-on-exec; clear it instead.
+            if (fcntl(target, F_SETFD, 0) != 0) child_fail(pipe_fd, SPAK_SPAWN_STAGE_DESCRIPTORS);
+        } else if (dup2(sources[target], target) < 0) {
+            child_fail(pipe_fd, SPAK_SPAWN_STAGE_DESCRIPTORS);
+        }
     }
     // Every other descriptor closes at exec; the error pipe stays usable until then.
     if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
@@ -100,38 +105,89 @@ int spak_spawn(const spak_spawn_spec *spec, pid_t *pid, int *failed_errno, int *
     return 0;
 }
 
-int spak_landlock_ruleset(char *const *roots, int count, int *abi) {
+/// The ruleset attributes of Landlock ABI 6 (older kernel headers lack the later fields).
+struct spak_ruleset_attr {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;
+    uint64_t scoped;
+};
+
+#define SPAK_ACCESS_FS_REFER (1ULL << 13)
+#define SPAK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#define SPAK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#define SPAK_SCOPE_SIGNAL (1ULL << 1)
+
+/// Adds a rule granting `access` beneath (or on) `path`; returns 0, or -1 with errno.
+static int add_rule(int ruleset, const char *path, uint64_t access) {
+    int target = open(path, O_PATH | O_CLOEXEC);
+    if (target < 0) return -1;
+    struct landlock_path_beneath_attr rule = {.allowed_access = access, .parent_fd = target};
+    long added = syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0U);
+    int saved = errno;
+    close(target);
+    errno = saved;
+    return added == 0 ? 0 : -1;
+}
+
+int spak_landlock_ruleset(char *const *roots, int count, char *const *files, int file_count, char *const *devices,
+                          int device_count, int *abi) {
     long version = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
     *abi = version > 0 ? (int)version : 0;
     if (version <= 0) return -1;
-    uint64_t writes = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE
+    uint64_t file_writes = LANDLOCK_ACCESS_FS_WRITE_FILE | (version >= 3 ? SPAK_ACCESS_FS_TRUNCATE : 0);
+    uint64_t writes = file_writes | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE
         | LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG
         | LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK
-        | LANDLOCK_ACCESS_FS_MAKE_SYM;
-#ifdef LANDLOCK_ACCESS_FS_REFER
-    if (version >= 2) writes |= LANDLOCK_ACCESS_FS_REFER;
-#endif
-#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
-    if (version >= 3) writes |= LANDLOCK_ACCESS_FS_TRUNCATE;
-#endif
-    struct landlock_ruleset_attr attributes = {.handled_access_fs = writes};
-    int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attributes, sizeof attributes, 0U);
+        | LANDLOCK_ACCESS_FS_MAKE_SYM | (version >= 2 ? SPAK_ACCESS_FS_REFER : 0);
+    uint64_t ioctl = version >= 5 ? SPAK_ACCESS_FS_IOCTL_DEV : 0;
+    struct spak_ruleset_attr attributes = {
+        .handled_access_fs = writes | ioctl,
+        .handled_access_net = 0,
+        .scoped = version >= 6 ? SPAK_SCOPE_SIGNAL : 0,
+    };
+    size_t size = version >= 6 ? sizeof attributes : sizeof attributes.handled_access_fs;
+    int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attributes, size, 0U);
     if (ruleset < 0) return -1;
     for (int index = 0; index < count; index++) {
-        int root = open(roots[index], O_PATH | O_CLOEXEC);
-        if (root < 0) {
-            close(ruleset);
-            return -1;
-        }
-        struct landlock_path_beneath_attr rule = {.allowed_access = writes, .parent_fd = root};
-        long added = syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0U);
-        close(root);
-        if (added != 0) {
-            close(ruleset);
-            return -1;
-        }
+        if (add_rule(ruleset, roots[index], writes | ioctl) != 0) goto failed;
+    }
+    for (int index = 0; index < file_count; index++) {
+        if (add_rule(ruleset, files[index], file_writes) != 0) goto failed;
+    }
+    for (int index = 0; index < device_count; index++) {
+        if (add_rule(ruleset, devices[index], file_writes | ioctl) != 0) goto failed;
     }
     return ruleset;
+failed:;
+    int saved = errno;
+    close(ruleset);
+    errno = saved;
+    return -1;
+}
+
+/// The process group of the command running now (0: none), for the interrupt handler.
+static volatile sig_atomic_t running_group = 0;
+
+static void interrupted(int sig) {
+    pid_t group = (pid_t)running_group;
+    if (group > 0) kill(-group, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void spak_set_running_group(pid_t group) {
+    static int installed = 0;
+    if (!installed) {
+        installed = 1;
+        int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+        for (unsigned index = 0; index < sizeof signals / sizeof signals[0]; index++) {
+            struct sigaction current;
+            if (sigaction(signals[index], NULL, &current) == 0 && current.sa_handler == SIG_DFL) {
+                signal(signals[index], interrupted);
+            }
+        }
+    }
+    running_group = group;
 }
 
 int spak_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0U); }

@@ -57,7 +57,7 @@ struct RunCommand: SpakSubcommand {
             var source = try answers.source()
             let started = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
                                              workspace: answers.workspace)
-            live.apply(to: started.machine)
+            try live.apply(to: started.machine)
             let stop = try started.machine.run(answers: &source, singleStep: step)
             return withExtendedLifetime(started.lock) { RunReport.report(stop, machine: started.machine, io: io) }
         } catch {

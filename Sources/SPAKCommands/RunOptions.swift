@@ -26,10 +26,10 @@ struct LiveOptions: ParsableArguments {
     }
 
     /// Lets the machine run commands, if `--live` was given.
-    func apply(to machine: Machine) {
+    func apply(to machine: Machine) throws(RecordError) {
         guard live else { return }
         let roots = writableRoots.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
-        machine.enableLiveTools(writableRoots: roots, environment: ProcessInfo.processInfo.environment)
+        try machine.enableLiveTools(writableRoots: roots, environment: ProcessInfo.processInfo.environment)
     }
 }
 

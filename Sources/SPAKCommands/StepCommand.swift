@@ -38,7 +38,7 @@ struct StepCommand: SpakSubcommand {
             var source = try answers.source()
             let opened = try RunStore.open(run, runsDirectory: location.runsDir, workspace: answers.workspace)
             let machine = opened.machine
-            live.apply(to: machine)
+            try live.apply(to: machine)
             if let recovery = opened.recovery { io.err("spak: note: \(recovery)\n") }
             guard case .suspended(let pending) = machine.state.status else {
                 if resume, response != nil {

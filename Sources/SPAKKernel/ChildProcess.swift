@@ -29,8 +29,8 @@ public enum ChildProcess {
         public var cpuSeconds: Int?
         /// RLIMIT_AS, in bytes.
         public var memoryBytes: Int?
-        /// Folders the child may write beneath (Landlock), or `nil` for no confinement.
-        public var writableRoots: [String]?
+        /// The Landlock ruleset the child runs under, or `nil` for none.
+        public var confinement: Confinement?
         /// Bytes written to the child's standard input (it sees end of file after them);
         /// `nil` connects standard input to /dev/null.
         public var input: [UInt8]?
@@ -84,17 +84,7 @@ public enum ChildProcess {
 
     /// Runs a child to its end.
     public static func run(_ spec: Spec) throws(SpawnFailure) -> Outcome {
-        var confinement = 0
-        var ruleset: Int32 = -1
-        if let roots = spec.writableRoots {
-            var abi: Int32 = 0
-            ruleset = withCStrings(roots) { pointers in
-                pointers.withUnsafeBufferPointer { spak_landlock_ruleset($0.baseAddress, Int32(roots.count), &abi) }
-            }
-            if ruleset >= 0 { confinement = Int(abi) }
-        }
-        defer { if ruleset >= 0 { close(ruleset) } }
-
+        let ruleset = spec.confinement?.ruleset ?? -1
         let stdoutPipe = try pipe()
         let stderrPipe = try pipe()
         var inputPipe: (read: Int32, write: Int32)?
@@ -143,12 +133,14 @@ public enum ChildProcess {
             if let inputPipe { close(inputPipe.write) }
             throw SpawnFailure(code: failedErrno, stage: stageName(failedStage))
         }
+        spak_set_running_group(pid)
+        defer { spak_set_running_group(0) }
         var watch = Watch(pid: pid, spec: spec, start: start, stdout: stdoutPipe.read, stderr: stderrPipe.read,
                           input: inputPipe?.write)
         watch.run()
         return Outcome(exitStatus: watch.exitStatus, signal: watch.signal, timedOut: watch.timedOut,
                        duration: watch.exitedAt - start, stdout: watch.captures[0], stderr: watch.captures[1],
-                       confinement: confinement)
+                       confinement: spec.confinement?.abi ?? 0)
     }
 
     /// Seconds on the monotonic clock.
@@ -177,11 +169,52 @@ public enum ChildProcess {
     }
 
     /// NUL-terminated C strings for `body`, followed by a NULL pointer.
-    private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
         let pointers = strings.map { strdup($0) } + [nil]
         defer { for pointer in pointers { free(pointer) } }
         return body(pointers)
     }
+}
+
+/// A Landlock ruleset for a run's commands, built once when the run opens: the rules hold
+/// the folders themselves, so a command that later swaps one for a symbolic link changes
+/// nothing. Commands may write beneath the writable roots, write (not create) the ordinary
+/// character devices, and write and ioctl GPU devices (`/dev/nvidia*`); reading stays free.
+public final class Confinement: @unchecked Sendable {
+    /// The ruleset's descriptor.
+    let ruleset: Int32
+    /// The kernel's Landlock ABI version.
+    public let abi: Int
+    /// Devices any command may write.
+    static let devices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
+
+    /// The ruleset for `writableRoots`, or `nil` when the kernel has no Landlock.
+    /// Throws when the kernel has Landlock but the ruleset cannot be built (a root that
+    /// cannot be opened): commands never run unconfined where they could be confined.
+    public static func make(writableRoots: [String]) throws(ChildProcess.SpawnFailure) -> Confinement? {
+        let files = devices.filter { FileManager.default.fileExists(atPath: $0) }
+        let gpus = ((try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? [])
+            .filter { $0.hasPrefix("nvidia") }.sorted().map { "/dev/" + $0 }
+        var abi: Int32 = 0
+        let ruleset = ChildProcess.withCStrings(writableRoots) { roots in
+            ChildProcess.withCStrings(files) { files in
+                ChildProcess.withCStrings(gpus) { gpuPointers in
+                    spak_landlock_ruleset(roots, Int32(roots.count - 1), files, Int32(files.count - 1), gpuPointers,
+                                          Int32(gpuPointers.count - 1), &abi)
+                }
+            }
+        }
+        guard abi > 0 else { return nil }
+        guard ruleset >= 0 else { throw ChildProcess.SpawnFailure(code: errno, stage: "cannot build the Landlock ruleset") }
+        return Confinement(ruleset: ruleset, abi: Int(abi))
+    }
+
+    private init(ruleset: Int32, abi: Int) {
+        self.ruleset = ruleset
+        self.abi = abi
+    }
+
+    deinit { close(ruleset) }
 }
 
 /// The parent's side of a running child: reads its streams, feeds its input, and stops it

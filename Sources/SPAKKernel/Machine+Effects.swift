@@ -11,7 +11,8 @@ extension Machine {
         if case .failed = state.status { return }
         let request = try buildRequest(call)
         // The trace records the names of a command's environment entries, never their values.
-        var recordedRequest = request
+        // A secret assembled from parts (two outputs, each harmless) is removed here too.
+        var recordedRequest = secrets.redact(request)
         if effect == "tool.run", let entries = request.fields["env"] {
             recordedRequest = .map(request.fields.merging(["env": .list(ToolRunner.environmentNames(entries))]) { _, new in new })
         }

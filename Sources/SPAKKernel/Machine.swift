@@ -103,9 +103,21 @@ public final class Machine {
 
     /// Lets this machine execute `tool.run` commands (`--live`), in its workspace, writing
     /// nowhere else but `writableRoots`.
-    public func enableLiveTools(writableRoots: [String] = [], environment: [String: String]) {
-        toolRunner = ToolRunner(workspace: workspace.root, extraWritableRoots: writableRoots, environment: environment,
-                                secrets: secrets, folder: folder, budgets: program.budgets)
+    /// Throws when the run folder is inside the workspace (commands could rewrite the record)
+    /// or the kernel has Landlock but the confinement cannot be built.
+    public func enableLiveTools(writableRoots: [String] = [], environment: [String: String]) throws(RecordError) {
+        let record = URL(fileURLWithPath: folder.path).resolvingSymlinksInPath().path
+        let root = workspace.root
+        if record == root || record.hasPrefix(root + "/") {
+            throw RecordError("the run folder \(folder.path) is inside the workspace \(root); commands could rewrite the run's record. "
+                              + "Keep --runs-dir outside --workspace", kind: .wrongState)
+        }
+        do {
+            toolRunner = try ToolRunner(workspace: root, extraWritableRoots: writableRoots, environment: environment,
+                                        secrets: secrets, folder: folder, budgets: program.budgets)
+        } catch {
+            throw RecordError("cannot confine commands to the workspace: \(error)")
+        }
     }
 
     /// Answers the request the run is suspended on, then goes on like `run`.
@@ -319,7 +331,7 @@ public final class Machine {
         var fields: [String: Value] = [:]
         if let range {
             let location = source.location(of: range.start)
-            message = "program.spak:\(location): \(reason)"
+            message = "program.spak:\(location): \(message)"
             fields["location"] = .string(location.description)
         }
         if let step = state.currentStep { fields["step"] = .string(step) }

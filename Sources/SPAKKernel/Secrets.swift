@@ -42,14 +42,15 @@ public struct Secrets: Sendable {
     /// Whether there is nothing to redact.
     public var isEmpty: Bool { entries.isEmpty }
 
-    /// The text with every secret replaced.
+    /// The text with every secret replaced. The search is on UTF-8 bytes, so a secret
+    /// followed by a combining mark (one `Character` with it) is still found.
     public func redact(_ text: String) -> String {
         guard !entries.isEmpty else { return text }
-        var result = text
-        for entry in entries where result.contains(entry.value) {
-            result = result.replacingOccurrences(of: entry.value, with: "[redacted \(entry.name)]")
+        let bytes = Array(text.utf8)
+        guard entries.contains(where: { bytes.firstRange(of: Array($0.value.utf8), in: 0..<bytes.count) != nil }) else {
+            return text
         }
-        return result
+        return String(decoding: redact(bytes), as: UTF8.self)
     }
 
     /// The value with every secret replaced in its strings and map keys.

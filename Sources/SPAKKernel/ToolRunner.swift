@@ -21,8 +21,8 @@ struct ToolRunner {
 
     /// The workspace: the commands' working directory and where they may write.
     let workspace: String
-    /// Further folders commands may write in (`--allow-write`).
-    let extraWritableRoots: [String]
+    /// The Landlock ruleset commands run under (`nil` where the kernel has no Landlock).
+    let confinement: Confinement?
     /// spak's own environment.
     let environment: [String: String]
     let secrets: Secrets
@@ -35,16 +35,34 @@ struct ToolRunner {
         let description: String
     }
 
+    /// A runner for a run's commands; the confinement is built now, once for the run.
+    init(workspace: String, extraWritableRoots: [String], environment: [String: String], secrets: Secrets,
+         folder: RunFolder, budgets: [String: Double]) throws(ChildProcess.SpawnFailure) {
+        self.workspace = workspace
+        confinement = try Confinement.make(writableRoots: [workspace] + extraWritableRoots)
+        self.environment = environment
+        self.secrets = secrets
+        self.folder = folder
+        self.budgets = budgets
+    }
+
     /// Runs one command and returns its answer: the result with its streams stored in
     /// `tools/`, and what the trace records of how it ran.
     func run(_ argv: [String], request: Value) throws -> Answer {
         let environmentEntries = try childEnvironment(request.fields["env"])
         let timeout = try limit(request.fields["timeout"]?.number, budget: "tool.timeout", fallback: Self.defaultTimeout,
                                 what: "timeout")
-        let outputLimit = Int(try limit(request.fields["max_output"]?.number, budget: "tool.output",
-                                        fallback: Double(Self.defaultOutputLimit), what: "max_output"))
-        guard outputLimit <= Self.maximumOutputLimit else {
-            throw Problem(description: "max_output \(outputLimit) is more than the most spak keeps of a stream (\(Self.maximumOutputLimit) bytes)")
+        let requestedOutput = try limit(request.fields["max_output"]?.number, budget: "tool.output",
+                                        fallback: Double(Self.defaultOutputLimit), what: "max_output")
+        guard requestedOutput <= Double(Self.maximumOutputLimit) else {
+            throw Problem(description: "max_output \(String(format: "%.0f", requestedOutput)) is more than the most spak keeps of a stream (\(Self.maximumOutputLimit) bytes)")
+        }
+        let outputLimit = Int(requestedOutput)
+        if let memory = budgets["tool.memory"], memory >= 0x1p62 {
+            throw Problem(description: "budget tool.memory <= \(String(format: "%.0f", memory)) is more than any machine has")
+        }
+        if let cpu = budgets["tool.cpu"], cpu >= 0x1p40 {
+            throw Problem(description: "budget tool.cpu is longer than any command can run")
         }
         var details: [String: Value] = [
             "cwd": .string("workspace"),
@@ -52,7 +70,9 @@ struct ToolRunner {
                 .merging(budgets["tool.cpu"].map { ["cpu_s": .float($0)] } ?? [:]) { first, _ in first }
                 .merging(budgets["tool.memory"].map { ["memory_bytes": .int(Int($0))] } ?? [:]) { first, _ in first }),
         ]
-        let searchPath = environmentEntries.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? Self.fallbackPath
+        // The executable is found on spak's own PATH, so an `env:` PATH entry cannot point an
+        // allowed name at another program.
+        let searchPath = environment["PATH"] ?? Self.fallbackPath
         guard let executable = ExecutableSearch.find(argv[0], path: searchPath, directory: workspace) else {
             details["error"] = .string("command not found")
             let message = "spak: `\(argv[0])`: no such executable (searched \(argv[0].contains("/") ? "the workspace" : "PATH=\(searchPath)"))\n"
@@ -65,7 +85,7 @@ struct ToolRunner {
                                      directory: workspace, timeout: timeout, outputLimit: outputLimit)
         spec.cpuSeconds = budgets["tool.cpu"].map { Int($0.rounded(.up)) }
         spec.memoryBytes = budgets["tool.memory"].map { Int($0) }
-        spec.writableRoots = [workspace, "/dev"] + extraWritableRoots
+        spec.confinement = confinement
         let outcome: ChildProcess.Outcome
         do {
             outcome = try ChildProcess.run(spec)
@@ -121,10 +141,9 @@ struct ToolRunner {
             guard Self.isVariableName(name) else {
                 throw Problem(description: "env entry `\(secrets.redact(entry))` is not NAME or NAME=VALUE")
             }
-            variables.removeAll { $0.0 == name }
-            if entry.contains("=") {
-                variables.append((String(name), String(entry.dropFirst(name.count + 1))))
-            } else if let value = environment[String(name)] {
+            let value = entry.contains("=") ? String(entry.dropFirst(name.count + 1)) : environment[String(name)]
+            if let value {
+                variables.removeAll { $0.0 == name }
                 variables.append((String(name), value))
             }
         }

@@ -90,8 +90,11 @@ public struct Workspace: FileDoor {
         }
         let location = try WorkspacePath.locate(relative, in: root, creatingFolders: true)
         defer { location.close() }
-        let temporary = "." + location.name + ".spak-tmp"
-        let descriptor = openat(location.directory, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        // A fresh name, created exclusively: whatever a command left under a predictable name
+        // (a FIFO, a hard link to another file) is never opened.
+        let temporary = "." + location.name + "." + String(UInt64.random(in: 0...UInt64.max), radix: 36) + ".spak-tmp"
+        let descriptor = openat(location.directory, temporary,
+                                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw Refusal(description: "cannot write `\(relative)`: \(String(cString: strerror(errno)))") }
         var offset = 0
         var failure: Int32 = 0

@@ -32,11 +32,14 @@ enum WorkspacePath {
         guard !relative.hasPrefix("/") else {
             throw Workspace.Refusal(description: "`\(relative)` is absolute; paths are relative to the workspace")
         }
+        guard !relative.hasSuffix("/") else {
+            throw Workspace.Refusal(description: "`\(relative)` ends with `/`; name a file")
+        }
         var pending = components(relative)
         guard !pending.contains("..") else {
             throw Workspace.Refusal(description: "`\(relative)` climbs out of the workspace with `..`")
         }
-        let rootDescriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let rootDescriptor = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard rootDescriptor >= 0 else {
             throw Workspace.Refusal(description: "the workspace \(root) cannot be opened: \(String(cString: strerror(errno)))")
         }

@@ -630,3 +630,94 @@ def test_live_traces_match_the_schema(scratch: Scratch) -> None:
     for run in (completed, refused):
         jsonschema.validate(json.loads((run.folder / "trace.json").read_text()), schema)
     assert completed.result.returncode == 0 and refused.result.returncode == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Found by an adversarial review
+
+def test_a_writable_root_swapped_for_a_link_stays_what_it_was(scratch: Scratch) -> None:
+    cache = scratch.workspace / "cache"
+    cache.mkdir()
+    run = scratch.run(program("    tool.run(\"sh -c 'rm -rf cache; ln -s ../../outside cache'\") -> swap\n"
+                              "    tool.run(\"sh -c 'echo pwned > cache/pwned.txt'\") -> write"),
+                      "--allow-write", str(cache))
+    if not confined(run):
+        pytest.skip("this kernel has no Landlock")
+    assert run.bound("write")["exit_code"] != 0
+
+
+def test_only_ordinary_devices_are_writable(scratch: Scratch) -> None:
+    run = scratch.run(program("    tool.run(\"sh -c 'echo x > /dev/null && echo x > /dev/shm/spak-planted-$$'\") -> out"))
+    if not confined(run):
+        pytest.skip("this kernel has no Landlock")
+    assert run.bound("out")["exit_code"] != 0 and "Permission denied" in run.bound("out")["stderr"]
+    assert not [p for p in Path("/dev/shm").glob("spak-planted-*")]
+
+
+def test_a_command_cannot_stop_spak(scratch: Scratch) -> None:
+    started = time.monotonic()
+    run = scratch.run(program("    tool.run(\"sh -c 'kill -STOP $PPID; sleep 30'\", timeout: 1s) -> out"))
+    if not confined(run) or run.answered()[0]["execution"]["confinement"] < "landlock-6":
+        pytest.skip("this kernel's Landlock cannot scope signals")
+    assert run.bound("out")["timed_out"] is True
+    assert time.monotonic() - started < 10
+
+
+def test_a_secret_assembled_from_halves_reaches_no_file(scratch: Scratch) -> None:
+    half = len(SECRET) // 2
+    body = f"""    tool.run("python3 -c 'import os; print(os.environ[\\"A_TOKEN\\"][:{half}], end=\\"\\")'", env: ["A_TOKEN"]) -> a
+    tool.run("python3 -c 'import os; print(os.environ[\\"A_TOKEN\\"][{half}:], end=\\"\\")'", env: ["A_TOKEN"]) -> b
+    llm.query("the key is {{{{a.stdout}}}}{{{{b.stdout}}}}") -> reply
+"""
+    run = scratch.run(program(body), env={"A_TOKEN": SECRET})
+    assert run.result.returncode == 3, run.result.stderr
+    failing = program(body.replace('llm.query("the key is', 'tool.read("nope/').replace('-> reply', '-> text'))
+    failed = scratch.run(failing, env={"A_TOKEN": SECRET})
+    assert failed.result.returncode == 1
+    for folder in (run.folder, failed.folder):
+        assert [p for p in folder.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()] == []
+    assert SECRET not in failed.result.stdout + failed.result.stderr
+
+
+def test_a_secret_before_a_combining_mark_is_redacted(scratch: Scratch) -> None:
+    (scratch.workspace / "planted.txt").write_bytes(f"key={SECRET}".encode() + b"\xcc\x81\n")
+    run = scratch.run(program('    tool.read("planted.txt") -> planted'), env={"A_TOKEN": SECRET})
+    assert run.result.returncode == 0, run.result.stderr
+    assert [p for p in run.folder.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()] == []
+
+
+def test_a_planted_temporary_file_is_never_written_through(scratch: Scratch) -> None:
+    run = scratch.run(program("    tool.run(\"sh -c 'echo keep > c.txt; ln c.txt .b.txt.spak-tmp; mkfifo .d.txt.spak-tmp'\") -> plant\n"
+                              '    tool.write("b.txt", "new")\n    tool.write("d.txt", "new")'), timeout=30)
+    assert run.result.returncode == 0, run.result.stderr
+    assert (scratch.workspace / "c.txt").read_text() == "keep\n"
+    assert (scratch.workspace / "b.txt").read_text() == "new" and (scratch.workspace / "d.txt").read_text() == "new"
+
+
+def test_an_impossible_output_cap_is_an_error_not_a_crash(scratch: Scratch) -> None:
+    run = scratch.run(program('    tool.run("echo hi", max_output: 9223372036854775807) -> out', allow=("echo",)))
+    assert run.result.returncode == 1 and "is more than the most spak keeps" in failed_reason(run)
+
+
+def test_a_runs_folder_inside_the_workspace_is_refused(scratch: Scratch) -> None:
+    path = scratch.root / "program.spak"
+    path.write_text(program('    tool.run("echo hi") -> out', allow=("echo",)))
+    result = subprocess.run([str(spak_binary()), "run", str(path), "--live", "--workspace", str(scratch.workspace),
+                             "--runs-dir", str(scratch.workspace / "runs")], capture_output=True, text=True)
+    assert result.returncode == 4 and "is inside the workspace" in result.stderr
+
+
+def test_a_path_ending_in_a_slash_names_no_file(scratch: Scratch) -> None:
+    (scratch.workspace / "a.txt").write_text("a")
+    run = scratch.run(program('    tool.read("a.txt/") -> text'))
+    assert "ends with `/`" in failed_reason(run)
+
+
+def test_an_env_path_cannot_redirect_an_allowed_name(scratch: Scratch) -> None:
+    fake = scratch.workspace / "bin"
+    fake.mkdir()
+    (fake / "echo").write_text("#!/bin/sh\necho fake\n")
+    (fake / "echo").chmod(0o755)
+    run = scratch.run(program('    tool.run("echo real", env: ["PATH={{p}}"]) -> out', allow=("echo",), params='p: string = "x"'),
+                      params={"p": str(fake)})
+    assert run.bound("out")["stdout"] == "real\n"

@@ -38,10 +38,18 @@ enum {
 /// confinement. Returns 0 and the pid, or -1 with `*failed_errno` and `*failed_stage`.
 int spak_spawn(const spak_spawn_spec *spec, pid_t *pid, int *failed_errno, int *failed_stage);
 
-/// A Landlock ruleset that lets a process write only beneath `roots` (reading stays free).
-/// Returns its descriptor (close-on-exec), or -1 when the kernel has no Landlock or a root
-/// cannot be opened; `*abi` receives the kernel's Landlock ABI version (0 when none).
-int spak_landlock_ruleset(char *const *roots, int count, int *abi);
+/// A Landlock ruleset that lets a process write only beneath `roots`, write (not create or
+/// remove) the `files`, and write and ioctl the `devices`; reading stays free, and on ABI 6 and
+/// later it cannot signal processes outside its domain. Returns its descriptor
+/// (close-on-exec), or -1 with errno when the kernel has no Landlock or a path cannot be
+/// opened; `*abi` receives the kernel's Landlock ABI version (0 when none).
+int spak_landlock_ruleset(char *const *roots, int count, char *const *files, int file_count, char *const *devices,
+                          int device_count, int *abi);
+
+/// Records the process group of the command now running (0 for none). The first call
+/// installs handlers for SIGINT, SIGTERM, SIGHUP and SIGQUIT (where they are not already
+/// handled or ignored) that kill that group before spak dies of the signal.
+void spak_set_running_group(pid_t group);
 
 /// A descriptor that becomes readable when process `pid` exits (pidfd_open), or -1.
 int spak_pidfd_open(pid_t pid);
