@@ -113,6 +113,24 @@ public struct Workspace: FileDoor {
             throw Refusal(description: "cannot write `\(relative)`: \(String(cString: strerror(failure)))")
         }
         fsync(location.directory)
+        Self.removeStaleTemporaries(of: location.name, in: location.directory, keeping: temporary)
+    }
+
+    /// Removes temporary files that writes of `name` cut short by a crash left behind
+    /// (`.NAME.*.spak-tmp`). Only names are removed; nothing is opened or followed.
+    private static func removeStaleTemporaries(of name: String, in directory: Int32, keeping current: String) {
+        let copy = dup(directory)
+        guard copy >= 0, let stream = fdopendir(copy) else { return }
+        defer { closedir(stream) }
+        let prefix = "." + name + "."
+        var stale: [String] = []
+        while let entry = readdir(stream) {
+            let entryName = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if entryName.hasPrefix(prefix), entryName.hasSuffix(".spak-tmp"), entryName != current { stale.append(entryName) }
+        }
+        for entryName in stale { unlinkat(directory, entryName, 0) }
     }
 
     /// How many bytes at the start of `bytes` are valid UTF-8.

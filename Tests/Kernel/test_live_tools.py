@@ -721,3 +721,10 @@ def test_an_env_path_cannot_redirect_an_allowed_name(scratch: Scratch) -> None:
     run = scratch.run(program('    tool.run("echo real", env: ["PATH={{p}}"]) -> out', allow=("echo",), params='p: string = "x"'),
                       params={"p": str(fake)})
     assert run.bound("out")["stdout"] == "real\n"
+
+
+def test_temporary_files_a_crash_left_are_removed_by_the_next_write(scratch: Scratch) -> None:
+    (scratch.workspace / ".f.txt.crashed1.spak-tmp").write_text("half")
+    run = scratch.run(program('    tool.write("f.txt", "whole")'))
+    assert run.result.returncode == 0, run.result.stderr
+    assert sorted(p.name for p in scratch.workspace.iterdir() if p.name != ".tmp") == ["f.txt"]
