@@ -102,8 +102,7 @@ public final class Machine {
     }
 
     /// Lets this machine execute `tool.run` commands (`--live`), in its workspace, writing
-    /// nowhere else but `writableRoots`.
-    /// Throws when the run folder is inside the workspace (commands could rewrite the record)
+    /// only there and beneath `writableRoots`. Throws when the run folder is inside the workspace (commands could rewrite the record)
     /// or the kernel has Landlock but the confinement cannot be built.
     public func enableLiveTools(writableRoots: [String] = [], environment: [String: String]) throws(RecordError) {
         let record = URL(fileURLWithPath: folder.path).resolvingSymlinksInPath().path

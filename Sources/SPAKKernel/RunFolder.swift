@@ -119,7 +119,7 @@ public struct RunFolder: Sendable {
             hasher.update(data: Data(relative.utf8))
             hasher.update(data: FileManager.default.contents(atPath: file) ?? Data())
         }
-        return "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return "sha256:" + hasher.finalize().hexString
     }
 }
 
@@ -143,4 +143,9 @@ extension FileManager {
             throw RecordError("cannot create \(path): \(error.localizedDescription)")
         }
     }
+}
+
+extension Sequence<UInt8> {
+    /// The bytes in lowercase hex (a digest as it is written in the run record).
+    var hexString: String { map { String(format: "%02x", $0) }.joined() }
 }

@@ -28,7 +28,8 @@ public enum RunStore {
         _ checked: CheckedProgram, parameters: [String: Value], runsDirectory: String, workspace: String?
     ) throws(RecordError) -> (machine: Machine, lock: RunLock) {
         guard let task = checked.parse.program.task else { throw RecordError("the program has no task", kind: .corrupt) }
-        let secrets = Secrets(environment: ProcessInfo.processInfo.environment, declared: LoweredProgram(task).secretNames)
+        let program = LoweredProgram(task)
+        let secrets = Secrets(environment: ProcessInfo.processInfo.environment, declared: program.secretNames)
         let parameters = parameters.mapValues { secrets.redact($0) }
         // The folder is built under a hidden name and renamed into place once run.json,
         // state.json and the first event exist, so a crash never leaves half a run.
@@ -60,7 +61,7 @@ public enum RunStore {
         log.secrets = secrets
         let finalFolder = RunFolder(path: finalPath)
         let machine = Machine(
-            program: LoweredProgram(task), source: checked.parse.file, folder: folder, log: log,
+            program: program, source: checked.parse.file, folder: folder, log: log,
             workspace: try Workspace(path: workspace ?? folder.defaultWorkspace), secrets: secrets, programHash: hash,
             state: MachineState(parameters: parameters))
         log.append("run.started", ["task": .string(task.name.name), "program_hash": .string(hash), "parameters": .map(parameters)])

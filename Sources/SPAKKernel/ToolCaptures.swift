@@ -19,7 +19,7 @@ enum ToolCaptures {
 
     /// Stores one stream's kept bytes and returns its reference.
     static func store(_ bytes: [UInt8], seen: Int, in folder: RunFolder) throws(RecordError) -> Value {
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = hexDigest(bytes)
         var reference: [String: Value] = ["sha256": .string(digest), "bytes": .int(bytes.count),
                                           "seen_bytes": .int(max(seen, bytes.count))]
         if String(validating: bytes, as: UTF8.self) == nil { reference["utf8"] = .bool(false) }
@@ -44,10 +44,15 @@ enum ToolCaptures {
             throw RecordError("\(file), a tool.run output the log names, is missing", kind: .corrupt)
         }
         let bytes = [UInt8](data)
-        guard SHA256.hash(data: bytes).map({ String(format: "%02x", $0) }).joined() == digest else {
+        guard hexDigest(bytes) == digest else {
             throw RecordError("\(file) does not hold what the log recorded (its hash differs)", kind: .corrupt)
         }
         return bytes
+    }
+
+    /// SHA-256 in lowercase hex, the name of a `tools/` file.
+    private static func hexDigest(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).hexString
     }
 
     /// What a program binds from a recorded result: the streams as text.
@@ -67,7 +72,6 @@ enum ToolCaptures {
             let bytes = Array((fields[stream]?.text ?? "").utf8)
             fields[stream] = try store(bytes, seen: bytes.count, in: folder)
         }
-        if fields["signal"] == nil { fields["signal"] = .int(0) }
         return .map(fields)
     }
 }
