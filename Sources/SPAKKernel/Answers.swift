@@ -11,8 +11,15 @@ public struct Answer: Sendable, Equatable {
     /// For `tool.run`: the result as the trace records it, its streams stored in `tools/`
     /// (see `ToolCaptures`), when they are already stored.
     var recorded: Value?
-    /// For a command spak ran: how it ran (executable, limits, confinement), for the trace.
-    var details: [String: Value] = [:]
+    /// How the answer was produced, for the trace's `execution`: for a command spak ran, its
+    /// executable, limits and confinement; for a model's reply, the backend, server, model,
+    /// latency and what was sent.
+    public var details: [String: Value] = [:]
+    /// For `llm.query`: the tokens the server counted (`nil`: the kernel estimates them).
+    public var usage: TokenUsage?
+    /// Each try at getting the answer (a backend's HTTP attempts), recorded as `effect.attempt`
+    /// events before the answer.
+    public var attempts: [Value] = []
 
     /// Creates an answer.
     public init(value: Value, answeredBy: String) {
@@ -49,9 +56,14 @@ public protocol AnswerSource {
 /// The run stays suspended at the request, and nothing recorded is lost.
 public struct AnswerFailure: Error, Sendable, CustomStringConvertible {
     public let description: String
+    /// The tries made before giving up, recorded as `effect.attempt` events.
+    public var attempts: [Value]
 
     /// Creates a failure.
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String, attempts: [Value] = []) {
+        self.description = description
+        self.attempts = attempts
+    }
 }
 
 /// No automatic answers: every request suspends the run.

@@ -20,6 +20,9 @@ public struct RecordError: Error, Sendable, CustomStringConvertible {
         case wrongState
         /// Another process holds the run.
         case busy
+        /// The source asked for an answer failed (a model server that gave up, a responder
+        /// that crashed); the run is suspended at the request and can be resumed later.
+        case unanswered
     }
 
     /// What kind of problem.

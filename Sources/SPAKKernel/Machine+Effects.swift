@@ -59,6 +59,7 @@ extension Machine {
             do {
                 answer = try answers.answer(pending, answersUsed: &state.answersUsed)
             } catch {
+                record(error, for: pending)
                 try suspend(pending)
                 throw error
             }
@@ -83,15 +84,17 @@ extension Machine {
             recorded = try answer.recorded ?? ToolCaptures.record(result, in: folder)
         }
         if let used = answer.answersUsed { state.answersUsed = max(state.answersUsed, used) }
+        logAttempts(answer.attempts, for: pending)
         var fields: [String: Value] = ["index": .int(pending.index), "effect": .string(pending.effect), "result": recorded,
                                        "answered_by": .string(answer.answeredBy), "answers_used": .int(state.answersUsed)]
         if !answer.details.isEmpty { fields["execution"] = .map(answer.details) }
+        let usage = pending.effect == "llm.query" ? answer.usage ?? estimatedUsage(pending, reply: result.text) : nil
+        if let usage { fields["usage"] = usage.value }
         log.append("effect.answered", fields)
         switch pending.effect {
         case "llm.query":
             state.counters.llmCalls += 1
-            let prompt = pending.request.fields["prompt"]?.text ?? ""
-            state.counters.tokens += (prompt.utf8.count + result.text.utf8.count + 3) / 4
+            state.counters.tokens += usage?.total ?? 0
             if let limit = program.budgets["llm.tokens"], Double(state.counters.tokens) > limit {
                 try exceed("llm.tokens", limit: limit, used: Double(state.counters.tokens))
                 return
@@ -102,6 +105,11 @@ extension Machine {
             break
         }
         state.pc += 1
+        if let problem = structuredReplyProblem(pending, reply: result) {
+            try checkpoint()
+            try violateWithinStep(problem)
+            return
+        }
         if let binding = call.binding {
             var bound = result
             if binding.format?.name == "json" {
@@ -117,6 +125,26 @@ extension Machine {
             bind(binding.name.name, bound)
         }
         try checkpoint()
+    }
+
+    /// The kernel's estimate of a query's tokens, for answers no server counted.
+    private func estimatedUsage(_ pending: PendingRequest, reply: String) -> TokenUsage {
+        let request = pending.request.fields
+        let prompt = (request["system"]?.text ?? "") + (request["prompt"]?.text ?? "")
+        return TokenUsage.estimate(prompt: prompt, reply: reply)
+    }
+
+    /// Why a reply to an `llm.query` with `schema:` is unusable: not JSON, or not of the
+    /// schema's shape; `nil` when it is fine or no schema was asked for. Checked on receipt,
+    /// whoever answered, so a server that ignores structured output cannot slip past it.
+    private func structuredReplyProblem(_ pending: PendingRequest, reply: Value) -> String? {
+        guard pending.effect == "llm.query", let schema = pending.request.fields["schema"] else { return nil }
+        let parsed: Value
+        do { parsed = try JSON.parse(reply.text) } catch {
+            return "the reply to llm.query is not JSON, as its `schema:` requires (\(error))"
+        }
+        guard let mismatch = JSONSchema(schema).firstMismatch(in: parsed) else { return nil }
+        return "the reply to llm.query does not match its `schema:`: \(mismatch)"
     }
 
     /// An answer that cannot be used (JSON that is not): the step's policy decides, as for an
@@ -263,7 +291,7 @@ extension Machine {
 
 extension Value {
     /// The entries of a map (empty for anything else).
-    var fields: [String: Value] {
+    public var fields: [String: Value] {
         if case .map(let entries) = self { return entries }
         return [:]
     }

@@ -89,7 +89,7 @@ public final class Machine {
                 throw error
             } catch let error as AnswerFailure {
                 // The source failed, not the run: it stays suspended at the request.
-                throw RecordError("\(error); the run stays suspended at this request (resume it with `spak step --resume \(folder.id)`)")
+                throw unanswered(error)
             } catch {
                 try fail("\(error)", at: nil)
                 continue
@@ -146,9 +146,37 @@ public final class Machine {
 
     /// Asks a source for the answer to the request the run waits on, keeping the run's place
     /// in an answers file.
-    public func askPending(_ source: inout some AnswerSource) throws(AnswerFailure) -> Answer? {
+    /// A failure is recorded (its attempts and an `effect.unanswered` event) and the run stays
+    /// suspended.
+    public func askPending(_ source: inout some AnswerSource) throws(RecordError) -> Answer? {
         guard case .suspended(let pending) = state.status else { return nil }
-        return try source.answer(pending, answersUsed: &state.answersUsed)
+        do {
+            return try source.answer(pending, answersUsed: &state.answersUsed)
+        } catch {
+            record(error, for: pending)
+            try checkpoint()
+            throw unanswered(error)
+        }
+    }
+
+    /// Logs a source's failure to answer: each attempt it made, then why it gave up.
+    func record(_ failure: AnswerFailure, for pending: PendingRequest) {
+        logAttempts(failure.attempts, for: pending)
+        log.append("effect.unanswered", ["index": .int(pending.index), "effect": .string(pending.effect),
+                                         "reason": .string(failure.description)])
+    }
+
+    /// Logs the tries a source made at one request.
+    func logAttempts(_ attempts: [Value], for pending: PendingRequest) {
+        for attempt in attempts {
+            log.append("effect.attempt", attempt.fields.merging(["index": .int(pending.index)]) { _, index in index })
+        }
+    }
+
+    /// What a command reports when a source failed: the cause, and that the run waits.
+    private func unanswered(_ failure: AnswerFailure) -> RecordError {
+        RecordError("\(secrets.redact(failure.description)); the run stays suspended at this request "
+                    + "(resume it with `spak step --resume \(folder.id)` once the cause is fixed)", kind: .unanswered)
     }
 
     /// Executes one instruction; returns whether it finished a step.
@@ -350,8 +378,7 @@ public final class Machine {
     /// Writes the final snapshot, the trace and the metrics.
     private func close(metrics: [String: Value], metricErrors: [String: Value]) throws(RecordError) {
         try checkpoint()
-        try RunRecord.writeMetrics(folder: folder, state: state, metrics: metrics, metricErrors: metricErrors)
-        try RunRecord.exportTrace(folder: folder, state: state, programHash: programHash)
+        try RunRecord.export(folder: folder, state: state, programHash: programHash, metrics: metrics, metricErrors: metricErrors)
     }
 
     /// Writes the trace and metrics of an ended run again if a crash came between the final
@@ -365,8 +392,7 @@ public final class Machine {
         if case .completed = state.status {
             try finish()
         } else {
-            try RunRecord.writeMetrics(folder: folder, state: state, metrics: [:], metricErrors: [:])
-            try RunRecord.exportTrace(folder: folder, state: state, programHash: programHash)
+            try RunRecord.export(folder: folder, state: state, programHash: programHash, metrics: [:], metricErrors: [:])
         }
         return true
     }

@@ -24,12 +24,16 @@ public enum RunStore {
 
     /// Starts a run of a checked program: creates its folder, copies the program and its
     /// templates, records the start, and returns the machine at the first instruction.
+    /// `secretVariables` names environment variables whose values are secret besides those
+    /// the program declares (a backend's API key variable).
     public static func start(
-        _ checked: CheckedProgram, parameters: [String: Value], runsDirectory: String, workspace: String?
+        _ checked: CheckedProgram, parameters: [String: Value], runsDirectory: String, workspace: String?,
+        secretVariables: Set<String> = []
     ) throws(RecordError) -> (machine: Machine, lock: RunLock) {
         guard let task = checked.parse.program.task else { throw RecordError("the program has no task", kind: .corrupt) }
         let program = LoweredProgram(task)
-        let secrets = Secrets(environment: ProcessInfo.processInfo.environment, declared: program.secretNames)
+        let secrets = Secrets(environment: ProcessInfo.processInfo.environment,
+                              declared: program.secretNames.union(secretVariables))
         let parameters = parameters.mapValues { secrets.redact($0) }
         // The folder is built under a hidden name and renamed into place once run.json,
         // state.json and the first event exist, so a crash never leaves half a run.
@@ -78,7 +82,7 @@ public enum RunStore {
     /// Opens a run to go on with it: takes its lock, checks its program is the one it
     /// started with, loads the snapshot and, if a crash left events after it, recovers.
     public static func open(
-        _ reference: String, runsDirectory: String, workspace: String?
+        _ reference: String, runsDirectory: String, workspace: String?, secretVariables: Set<String> = []
     ) throws(RecordError) -> (machine: Machine, lock: RunLock, recovery: Recovery?) {
         let folder = try resolve(reference, runsDirectory: runsDirectory)
         let lock = try folder.lock()
@@ -116,7 +120,8 @@ public enum RunStore {
             throw RecordError("the run's workspace `\(recorded)` does not exist here; pass --workspace DIR", kind: .wrongState)
         }
         let workspacePath = workspace ?? recorded ?? folder.defaultWorkspace
-        let secrets = Secrets(environment: ProcessInfo.processInfo.environment, declared: program.secretNames)
+        let secrets = Secrets(environment: ProcessInfo.processInfo.environment,
+                              declared: program.secretNames.union(secretVariables))
         let log = try EventLog(path: folder.eventsFile, count: state.eventCount, length: state.logLength)
         log.secrets = secrets
         let machine = Machine(program: program, source: file, folder: folder, log: log,
@@ -145,12 +150,15 @@ public enum RunStore {
         let tail = try EventLog.tail(of: folder.eventsFile, after: state.logLength)
         var answers: [Int: Answer] = [:]
         var requested: Set<Int> = []
+        var attempts: [Int: [Value]] = [:]
         for event in tail.events {
             let fields = event.fields
             guard case .int(let index)? = fields["index"] else { continue }
             switch fields["type"] {
             case .string("effect.requested")?:
                 requested.insert(index)
+            case .string("effect.attempt")?:
+                attempts[index, default: []].append(.map(fields.filter { !["index", "seq", "time", "type"].contains($0.key) }))
             case .string("effect.answered")?:
                 if case .string(let effect)? = fields["effect"], effect == "llm.query" || effect == "tool.run",
                    let result = fields["result"], case .string(let by)? = fields["answered_by"] {
@@ -160,8 +168,10 @@ public enum RunStore {
                         guard let binding = try? ToolCaptures.binding(of: result, from: folder) else { continue }
                         answer = Answer(value: binding, answeredBy: by)
                         answer.recorded = result
-                        answer.details = fields["execution"]?.fields ?? [:]
                     }
+                    answer.details = fields["execution"]?.fields ?? [:]
+                    answer.usage = fields["usage"].flatMap(TokenUsage.init)
+                    answer.attempts = attempts[index] ?? []
                     if case .int(let used)? = fields["answers_used"] { answer.answersUsed = used }
                     answers[index] = answer
                 }
@@ -256,5 +266,5 @@ public enum RunStore {
 
 extension Value {
     /// The string inside, if this is a string.
-    var textIfString: String? { if case .string(let text) = self { text } else { nil } }
+    public var textIfString: String? { if case .string(let text) = self { text } else { nil } }
 }

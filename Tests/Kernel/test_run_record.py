@@ -203,9 +203,12 @@ def test_a_hanging_responder_is_stopped_and_the_run_stays_suspended(tmp_path: Pa
     result = spak("run", str(PROGRAM), "--param", "n=1", "--responder", hang, "--responder-timeout", "1",
                   "--runs-dir", str(runs), cwd=tmp_path)
     assert time.perf_counter() - start < 20
-    assert result.returncode == 2 and "gave no answer within 1 s" in result.stderr
+    assert result.returncode == 6 and "gave no answer within 1 s" in result.stderr
     (folder,) = run_folders(runs)
     assert json.loads((folder / "state.json").read_text())["status"]["name"] == "suspended"
+    unanswered = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()
+                  if '"effect.unanswered"' in line]
+    assert len(unanswered) == 1 and "gave no answer within 1 s" in unanswered[0]["reason"]
     assert resume(folder, "--response", "-", input="5", check_code=0).stdout.startswith(f"run {folder.name} completed")
 
 
@@ -256,7 +259,7 @@ def test_responders_that_misbehave(tmp_path: Path, responder: str, message: str 
     big.write_text('task t(x: string = "' + "y" * 200 + '") {\n  step s { llm.query("' + "{{x}}" * 500 + '") -> r }\n}\n')
     result = spak("run", str(big), "--responder", responder, "--responder-timeout", "20", "--runs-dir", str(runs), cwd=tmp_path)
     if message:
-        assert result.returncode == 2 and message in result.stderr
+        assert result.returncode == 6 and message in result.stderr
         (folder,) = run_folders(runs)
         assert json.loads((folder / "state.json").read_text())["status"]["name"] == "suspended"
     else:
