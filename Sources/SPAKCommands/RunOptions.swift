@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPAKBackends
 import SPAKKernel
 
 /// Options every run command shares.
@@ -52,8 +53,11 @@ struct AnswerOptions: ParsableArguments {
         if responderTimeout <= 0 { throw ValidationError("--responder-timeout must be positive") }
     }
 
-    func source() throws(AnswerFailure) -> AnswerChain {
+    /// The sources in the order they are asked: the model backend (for `llm.query`), then
+    /// the responder or the answers file.
+    func source(backend: ModelBackend?) throws(AnswerFailure) -> AnswerChain {
         var chain = AnswerChain(sources: [])
+        if let backend { chain.sources.append(BackendAnswers(backend: backend)) }
         if let responder { chain.sources.append(ResponderSource(command: responder, timeout: responderTimeout)) }
         if let answers { chain.sources.append(try AnswersFileSource(path: answers)) }
         return chain

@@ -44,6 +44,7 @@ enum RunReport {
         switch error.kind {
         case .io: .usageOrIO
         case .busy: .runBusy
+        case .unanswered: .unanswered
         case .unknownRun, .corrupt, .programChanged, .wrongState: .runUnusable
         }
     }

@@ -14,7 +14,8 @@ struct Spak: ParsableCommand {
             Agents are .spak programs: steps, effects (tool.read, tool.write, tool.run, llm.query), \
             invariants and metrics. Exit codes: 0 success, 1 errors in the input or a failed run, \
             2 usage or I/O error, 3 run suspended (waiting for an answer), 4 no such run or an \
-            unusable run record, 5 run in use by another process.
+            unusable run record, 5 run in use by another process, 6 run suspended because its \
+            answer source failed (a model server that gave up; resume it later).
             """,
         version: "0.1.0",
         subcommands: [CheckCommand.self, ParseCommand.self, FormatCommand.self, RunCommand.self, StepCommand.self,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPAKBackends
 import SPAKCheck
 import SPAKKernel
 
@@ -12,11 +13,12 @@ struct StepCommand: SpakSubcommand {
         discussion: """
             Without --resume: executes the next step and pauses. With --resume: takes the answer \
             to the pending request from --response FILE (- for standard input), else the run's \
-            response.txt, else --responder or --answers; then goes on until the run ends or waits \
-            again, asking --responder or --answers for later requests. A run interrupted by a crash is recovered when it is \
+            response.txt, else --backend, --responder or --answers; then goes on until the run \
+            ends or waits again, asking them for later requests. A run interrupted by a crash is recovered when it is \
             opened: answers already recorded are reused, and events after the last snapshot \
             are recomputed. Exit codes: 0 completed or paused, 1 run failed, 2 usage or I/O \
-            error, 3 suspended, 4 no such run or a damaged or edited record, 5 run in use.
+            error, 3 suspended, 4 no such run or a damaged or edited record, 5 run in use, 6 \
+            suspended because the answer source failed (resume later).
             """
     )
 
@@ -31,12 +33,21 @@ struct StepCommand: SpakSubcommand {
 
     @OptionGroup var live: LiveOptions
     @OptionGroup var answers: AnswerOptions
+    @OptionGroup(title: "Model backend") var backend: BackendOptions
     @OptionGroup var location: RunsLocation
 
     func execute(io: CommandIO) -> ExitStatus {
+        let model: ModelBackend?
         do {
-            var source = try answers.source()
-            let opened = try RunStore.open(run, runsDirectory: location.runsDir, workspace: answers.workspace)
+            model = try backend.backend(io: io)
+        } catch {
+            io.err("spak: error: \(error)\n")
+            return .usageOrIO
+        }
+        do {
+            var source = try answers.source(backend: model)
+            let opened = try RunStore.open(run, runsDirectory: location.runsDir, workspace: answers.workspace,
+                                           secretVariables: model?.secretVariables ?? [])
             let machine = opened.machine
             try live.apply(to: machine)
             if let recovery = opened.recovery { io.err("spak: note: \(recovery)\n") }

@@ -1,0 +1,136 @@
+import Foundation
+import SPAKKernel
+
+/// Which server answers `llm.query`, and how spak talks to it: resolved from command-line
+/// flags, then environment variables, then a JSON config file, then defaults (in that order).
+/// The API key is read from the environment only, never from a flag or a file.
+public struct BackendSettings: Sendable, Equatable {
+    /// The two wire protocols.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Ollama's `/api/chat` (NDJSON streaming).
+        case ollama
+        /// Any OpenAI-compatible `/v1/chat/completions` (server-sent events when streaming).
+        case openai
+    }
+
+    /// The protocol.
+    public var kind: Kind
+    /// The server's base URL: `http://127.0.0.1:11434` for Ollama, `…/v1` for OpenAI.
+    public var baseURL: String
+    /// The model a query asks for unless it names its own (`model:`).
+    public var model: String?
+    /// The environment variable that holds the API key.
+    public var apiKeyVariable: String
+    /// The API key, if that variable is set (sent as a bearer token, recorded nowhere).
+    public var apiKey: String?
+    /// Seconds to establish a connection.
+    public var connectTimeout: Double = 10
+    /// Seconds to wait for the first byte of a reply, and between bytes after it.
+    public var firstByteTimeout: Double = 120
+    /// Seconds one attempt may take in all (a query's `timeout:` overrides it).
+    public var totalTimeout: Double = 600
+    /// Attempts per query, the first included.
+    public var maxAttempts: Int = 4
+    /// The first retry's backoff in seconds; it doubles with each retry, with jitter.
+    public var retryDelay: Double = 1
+    /// The longest wait before a retry; a `Retry-After` asking for more gives up instead.
+    public var maxRetryDelay: Double = 60
+    /// Whether replies are streamed; `nil`: streamed when they can be shown as they come
+    /// (standard error is a terminal).
+    public var stream: Bool?
+
+    /// The sampling temperature when a query names none: deterministic.
+    public static let defaultTemperature = 0.0
+    /// The sampling seed when a query names none: deterministic.
+    public static let defaultSeed = 0
+
+    /// The endpoint chat requests go to.
+    public var endpoint: String {
+        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        switch kind {
+        case .ollama: return base + "/api/chat"
+        case .openai: return base + "/chat/completions"
+        }
+    }
+
+    /// The server as messages name it: scheme, host and port, without credentials or path.
+    public var serverName: String {
+        guard let url = URL(string: baseURL), let scheme = url.scheme, let host = url.host else { return baseURL }
+        return "\(scheme)://\(host)\(url.port.map { ":\($0)" } ?? "")"
+    }
+}
+
+/// A setting that cannot be used, named with where it came from.
+public struct BackendSettingsError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) { self.description = description }
+}
+
+extension BackendSettings {
+    /// What the command line gave (each `nil` when the flag was not used).
+    public struct Flags: Sendable {
+        public var backend: String?
+        public var baseURL: String?
+        public var model: String?
+        public var connectTimeout: Double?
+        public var firstByteTimeout: Double?
+        public var totalTimeout: Double?
+        public var maxAttempts: Int?
+        public var retryDelay: Double?
+        public var stream: Bool?
+
+        /// No flags.
+        public init() {}
+    }
+
+    /// The default config file, relative to the current folder.
+    public static let defaultConfigFile = ".spak/backend.json"
+
+    /// Resolves the settings: flags, then `SPAK_BACKEND`, `SPAK_BASE_URL`, `SPAK_MODEL` (and
+    /// the servers' own `OLLAMA_HOST`, `OPENAI_BASE_URL`), then the config file (`configFile`,
+    /// else `.spak/backend.json` if it exists), then defaults. The API key comes from
+    /// `SPAK_API_KEY`, else the variable the config names, else the protocol's usual one.
+    /// Returns `nil` when no backend is chosen anywhere.
+    public static func resolve(flags: Flags, environment: [String: String], configFile: String?,
+                               configRequired: Bool) throws(BackendSettingsError) -> BackendSettings? {
+        let config = try BackendConfigFile.load(configFile ?? defaultConfigFile, required: configRequired)
+        let variable = { (name: String) -> String? in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        guard let kindName = flags.backend ?? variable("SPAK_BACKEND") ?? config.backend else { return nil }
+        guard let kind = Kind(rawValue: kindName) else {
+            throw BackendSettingsError("unknown backend `\(kindName)` (choose one of: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let serverVariable: String? = switch kind {
+        case .ollama: variable("OLLAMA_HOST").map { $0.contains("://") ? $0 : "http://" + $0 }
+        case .openai: variable("OPENAI_BASE_URL")
+        }
+        let fallbackURL = kind == .ollama ? "http://127.0.0.1:11434" : "https://api.openai.com/v1"
+        let baseURL = flags.baseURL ?? variable("SPAK_BASE_URL") ?? serverVariable ?? config.baseURL ?? fallbackURL
+        guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
+            throw BackendSettingsError("the base URL `\(baseURL)` is not an http:// or https:// URL")
+        }
+        guard url.user == nil, url.password == nil else {
+            throw BackendSettingsError("the base URL must not hold credentials; put the API key in the environment")
+        }
+        let keyVariable = variable("SPAK_API_KEY") != nil
+            ? "SPAK_API_KEY" : config.apiKeyVariable ?? (kind == .ollama ? "OLLAMA_API_KEY" : "OPENAI_API_KEY")
+        var settings = BackendSettings(kind: kind, baseURL: baseURL, model: flags.model ?? variable("SPAK_MODEL") ?? config.model,
+                                       apiKeyVariable: keyVariable, apiKey: variable(keyVariable))
+        settings.connectTimeout = flags.connectTimeout ?? config.connectTimeout ?? settings.connectTimeout
+        settings.firstByteTimeout = flags.firstByteTimeout ?? config.firstByteTimeout ?? settings.firstByteTimeout
+        settings.totalTimeout = flags.totalTimeout ?? config.totalTimeout ?? settings.totalTimeout
+        settings.retryDelay = flags.retryDelay ?? config.retryDelay ?? settings.retryDelay
+        settings.maxRetryDelay = config.maxRetryDelay ?? settings.maxRetryDelay
+        settings.maxAttempts = flags.maxAttempts ?? config.maxAttempts ?? settings.maxAttempts
+        settings.stream = flags.stream ?? config.stream
+        for (name, value) in [("connect timeout", settings.connectTimeout), ("first-byte timeout", settings.firstByteTimeout),
+                              ("timeout", settings.totalTimeout)] where !(value > 0 && value <= 1e6) {
+            throw BackendSettingsError("the \(name) must be a positive number of seconds (at most 1000000)")
+        }
+        guard settings.retryDelay >= 0, settings.maxRetryDelay >= 0, settings.retryDelay <= 1e6, settings.maxRetryDelay <= 1e6 else {
+            throw BackendSettingsError("retry delays must be between 0 and 1000000 seconds")
+        }
+        guard (1...100).contains(settings.maxAttempts) else { throw BackendSettingsError("max attempts must be between 1 and 100") }
+        return settings
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import SPAKKernel
+
+/// A model server that answers `llm.query`: Ollama's `/api/chat` or an OpenAI-compatible
+/// `/v1/chat/completions`. Each query is one chat request with the program's options
+/// (deterministic by default), retried on 408, 429, 5xx and connection faults with backoff
+/// and jitter, honouring `Retry-After`, up to a bounded number of attempts. Every attempt is
+/// returned for the record; when it gives up, the error names the server and the cause.
+public final class ModelBackend {
+    /// How to reach the server and how patiently.
+    public let settings: BackendSettings
+    /// Where a streamed reply is shown as it comes (`nil`: shown nowhere).
+    private let liveOutput: (@Sendable (String) -> Void)?
+    private let transport: HTTPTransport
+    private let retry: RetryPolicy
+    private let streamed: Bool
+    /// Waits between attempts (tests pass one that records instead of sleeping).
+    private let sleep: (Double) -> Void
+    /// How a reply of a schema's shape is asked of an OpenAI-compatible server; it changes
+    /// once if the server refuses the standard spelling.
+    private var schemaStyle = SchemaStyle.jsonSchema
+
+    /// The largest reply accepted: the same cap as any other answer.
+    public static let replyLimit = 64 << 20
+
+    /// A backend for `settings`. `liveOutput` receives a streamed reply's text as it arrives
+    /// (pass one only when a person watches a terminal); replies are streamed when
+    /// `settings.stream` says so, or, when it says nothing, when there is a `liveOutput`.
+    public init(settings: BackendSettings, liveOutput: (@Sendable (String) -> Void)? = nil,
+                sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) {
+        self.settings = settings
+        self.liveOutput = liveOutput
+        self.sleep = sleep
+        streamed = settings.stream ?? (liveOutput != nil)
+        transport = HTTPTransport(connectTimeout: settings.connectTimeout, firstByteTimeout: settings.firstByteTimeout)
+        retry = RetryPolicy(maxAttempts: settings.maxAttempts, baseDelay: settings.retryDelay, maxDelay: settings.maxRetryDelay)
+    }
+
+    /// The environment variables whose values must never be recorded (the API key's).
+    public var secretVariables: Set<String> { [settings.apiKeyVariable] }
+
+    /// Asks the server for the reply to an `llm.query` request; throws, with every attempt,
+    /// when it gives up.
+    public func answer(_ pending: PendingRequest) throws(AnswerFailure) -> Answer {
+        let request = pending.request
+        guard let model = request.fields["model"]?.textIfString ?? settings.model else {
+            throw AnswerFailure("the \(settings.kind.rawValue) backend needs a model: pass --model NAME, set SPAK_MODEL, "
+                                + "or give the query `model:`")
+        }
+        let timeout = request.fields["timeout"]?.number ?? settings.totalTimeout
+        var headers = [("Content-Type", "application/json"), ("User-Agent", "spak/0.1"),
+                       ("Accept", streamed ? (settings.kind == .openai ? "text/event-stream" : "application/x-ndjson") : "application/json")]
+        if let key = settings.apiKey { headers.append(("Authorization", "Bearer " + key)) }
+
+        var attempts: [Value] = []
+        var failures = 0
+        let started = Self.now()
+        while true {
+            let number = attempts.count + 1
+            let body = ChatDialect.body(for: request, kind: settings.kind, model: model, stream: streamed, schemaStyle: schemaStyle)
+            let attemptStarted = Self.now()
+            let outcome = attempt(Array(JSON.serialize(body).utf8), headers: headers, timeout: timeout)
+            let duration = Self.milliseconds(Self.now() - attemptStarted)
+            switch outcome {
+            case .success(let (reply, status, firstByte)):
+                attempts.append(.map(["attempt": .int(number), "outcome": .string("ok"), "status": .int(status),
+                                      "duration_ms": .float(duration), "first_byte_ms": .float(Self.milliseconds(firstByte))]))
+                var answer = Answer(value: .string(reply.text), answeredBy: "\(settings.kind.rawValue): \(model) at \(settings.serverName)")
+                answer.usage = reply.usage
+                answer.attempts = attempts
+                answer.details = details(model: model, body: body, reply: reply, firstByte: firstByte,
+                                         latency: Self.now() - started, attempts: number)
+                return answer
+            case .failure(let failure):
+                var record: [String: Value] = ["attempt": .int(number), "outcome": .string(failure.outcome),
+                                               "error": .string(redacted(failure.description)), "duration_ms": .float(duration)]
+                if let status = failure.status { record["status"] = .int(status) }
+                if refusedSchemaFormat(failure, request: request) {
+                    // Not a fault of the moment: the server knows only the other spelling,
+                    // and it is used from now on.
+                    schemaStyle = .jsonObject
+                    record["fallback"] = .string("asked again with response_format json_object and the schema")
+                    attempts.append(.map(record))
+                    continue
+                }
+                failures += 1
+                func givingUp(_ why: String) -> AnswerFailure {
+                    attempts.append(.map(record))
+                    let tries = "\(number) attempt\(number == 1 ? "" : "s")"
+                    return AnswerFailure(redacted("no reply from the \(settings.kind.rawValue) server at \(settings.serverName) "
+                                                  + "(model \(model)): \(failure.description) (\(tries); \(why))"),
+                                         attempts: attempts)
+                }
+                guard failure.retryable else { throw givingUp("not retried: asking again would not help") }
+                guard failures < retry.maxAttempts else { throw givingUp("the most --max-attempts allows") }
+                switch retry.wait(afterFailures: failures, retryAfter: failure.retryAfter, random: Double.random(in: 0..<1)) {
+                case .tooLong(let asked):
+                    throw givingUp("the server asked to retry after \(Int(asked)) s, longer than the longest wait, \(Int(retry.maxDelay)) s")
+                case .seconds(let seconds):
+                    record["retry_in_ms"] = .float(Self.milliseconds(seconds))
+                    if let asked = failure.retryAfter { record["retry_after_s"] = .float(asked) }
+                    attempts.append(.map(record))
+                    liveOutput?("\n[spak: attempt \(number) failed: \(failure.description); retrying in \(String(format: "%.1f", seconds)) s]\n")
+                    sleep(seconds)
+                }
+            }
+        }
+    }
+
+    /// Whether an OpenAI-compatible server refused OpenAI's `json_schema` response format
+    /// (llama-cpp-python knows only `json_object`), so the query can be asked the other way.
+    private func refusedSchemaFormat(_ failure: AttemptFailure, request: Value) -> Bool {
+        guard settings.kind == .openai, schemaStyle == .jsonSchema, request.fields["schema"] != nil,
+              let status = failure.status, (400..<600).contains(status) else { return false }
+        return failure.description.contains("response_format") || failure.description.contains("json_schema")
+    }
+
+    /// Why one attempt failed, and whether another may do better.
+    private struct AttemptFailure: Error, CustomStringConvertible {
+        var description: String
+        /// A short name for the trace: `http 503`, `transport`, `malformed`.
+        let outcome: String
+        var status: Int?
+        var retryable: Bool
+        var retryAfter: Double?
+    }
+
+    /// One HTTP request and the decoding of its reply.
+    private func attempt(_ body: [UInt8], headers: [(String, String)], timeout: Double)
+        -> Result<(reply: ChatReply, status: Int, firstByte: Double), AttemptFailure>
+    {
+        let display = streamed ? liveOutput.map { LiveDisplay(kind: settings.kind, output: $0) } : nil
+        var onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)?
+        if let display { onBytes = { display.show($0) } }
+        let result = transport.post(settings.endpoint, headers: headers, body: body, timeout: timeout,
+                                    limit: Self.replyLimit, onBytes: onBytes)
+        display?.end()
+        let reply: HTTPReply
+        switch result {
+        case .failure(let fault):
+            return .failure(AttemptFailure(description: fault.description, outcome: "transport", retryable: fault.retryable))
+        case .success(let value):
+            reply = value
+        }
+        guard (200..<300).contains(reply.status) else {
+            var failure = AttemptFailure(description: "HTTP \(reply.status) \(reply.reason)", outcome: "http \(reply.status)",
+                                         status: reply.status, retryable: RetryPolicy.isRetryable(status: reply.status))
+            if (300..<400).contains(reply.status) {
+                failure.description += ": the server redirects to \(reply.location ?? "another address"); give that as the base URL"
+            } else {
+                let message = ChatDialect.errorMessage(in: reply.body)
+                if !message.isEmpty { failure.description += ": \(message)" }
+            }
+            failure.retryAfter = reply.retryAfter.flatMap { RetryPolicy.retryAfter($0, now: Date()) }
+            return .failure(failure)
+        }
+        do {
+            return .success((try ChatDialect.decode(reply.body, kind: settings.kind, streamed: streamed), reply.status, reply.firstByte))
+        } catch {
+            return .failure(AttemptFailure(description: error.description, outcome: "malformed", status: reply.status,
+                                           retryable: error.retryable))
+        }
+    }
+
+    /// How the reply was produced, for the trace's `execution`: the options sent (the
+    /// messages are the request's prompt and system message, recorded with it).
+    private func details(model: String, body: Value, reply: ChatReply, firstByte: Double, latency: Double,
+                         attempts: Int) -> [String: Value] {
+        var details: [String: Value] = [
+            "backend": .string(settings.kind.rawValue), "server": .string(settings.serverName), "model": .string(model),
+            "latency_ms": .float(Self.milliseconds(latency)), "first_byte_ms": .float(Self.milliseconds(firstByte)),
+            "attempts": .int(attempts), "streamed": .bool(streamed),
+            "sent": .map(body.fields.filter { $0.key != "messages" }),
+        ]
+        if let name = reply.model { details["reply_model"] = .string(name) }
+        if let reason = reply.finishReason { details["finish_reason"] = .string(reason) }
+        return details
+    }
+
+    /// The text with the API key removed (a server may echo it in an error).
+    private func redacted(_ text: String) -> String {
+        guard let key = settings.apiKey, !key.isEmpty else { return text }
+        return text.replacingOccurrences(of: key, with: "[redacted \(settings.apiKeyVariable)]")
+    }
+
+    private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    private static func milliseconds(_ seconds: Double) -> Double { (seconds * 1e6).rounded() / 1000 }
+}
+
+/// Shows a streamed reply's text as it arrives. AsyncHTTPClient hands it bytes on one event
+/// loop, one piece at a time.
+private final class LiveDisplay: @unchecked Sendable {
+    private var decoder: StreamDecoder
+    private let output: @Sendable (String) -> Void
+    private var shown = false
+    private var broken = false
+
+    init(kind: BackendSettings.Kind, output: @escaping @Sendable (String) -> Void) {
+        decoder = StreamDecoder(kind: kind)
+        self.output = output
+    }
+
+    func show(_ bytes: ArraySlice<UInt8>) {
+        guard !broken else { return }
+        do {
+            let text = try decoder.feed(bytes)
+            if !text.isEmpty {
+                output(text)
+                shown = true
+            }
+        } catch {
+            broken = true  // the whole reply is decoded again on receipt, and that reports it
+        }
+    }
+
+    /// Ends the line the reply was shown on.
+    func end() { if shown { output("\n") } }
+}
+
+/// Answers the `llm.query` requests of a run through a model backend; anything else (a
+/// `tool.run` without `--live`) is left to the next source.
+public struct BackendAnswers: AnswerSource {
+    /// The backend that answers.
+    public let backend: ModelBackend
+
+    /// Answers through `backend`.
+    public init(backend: ModelBackend) { self.backend = backend }
+
+    public mutating func answer(_ request: PendingRequest, answersUsed: inout Int) throws(AnswerFailure) -> Answer? {
+        guard request.effect == "llm.query" else { return nil }
+        return try backend.answer(request)
+    }
+}

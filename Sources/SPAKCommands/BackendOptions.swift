@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import SPAKBackends
+import SPAKKernel
+
+/// Which model server answers `llm.query`, if any: flags, then environment variables, then
+/// a config file (docs/backends.md).
+struct BackendOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Answer llm.query with a model server: ollama (its /api/chat) or openai (any OpenAI-compatible /v1/chat/completions).",
+        valueName: "ollama|openai"))
+    var backend: String?
+
+    @Option(name: .customLong("base-url"), help: ArgumentHelp(
+        "The server's base URL (default: http://127.0.0.1:11434 for ollama, https://api.openai.com/v1 for openai).",
+        valueName: "URL"))
+    var baseURL: String?
+
+    @Option(help: ArgumentHelp("The model a query asks for unless it names its own with model:.", valueName: "NAME"))
+    var model: String?
+
+    @Option(name: .customLong("backend-config"), help: ArgumentHelp(
+        "A JSON file of backend settings (default: .spak/backend.json, if it exists).", valueName: "FILE"))
+    var backendConfig: String?
+
+    @Option(help: ArgumentHelp("Seconds to connect to the server (default: 10).", valueName: "SECONDS"))
+    var connectTimeout: Double?
+
+    @Option(help: ArgumentHelp("Seconds to wait for a reply's first byte, and between bytes after it (default: 120).", valueName: "SECONDS"))
+    var firstByteTimeout: Double?
+
+    @Option(help: ArgumentHelp("Seconds one attempt may take in all; a query's timeout: overrides it (default: 600).", valueName: "SECONDS"))
+    var requestTimeout: Double?
+
+    @Option(help: ArgumentHelp("Attempts per query, the first included (default: 4).", valueName: "N"))
+    var maxAttempts: Int?
+
+    @Option(help: ArgumentHelp("Seconds before the first retry; doubled for each further one, with jitter (default: 1).", valueName: "SECONDS"))
+    var retryDelay: Double?
+
+    @Flag(inversion: .prefixedNo, help: "Stream replies (default: when standard error is a terminal, where the tokens are shown as they come).")
+    var stream: Bool?
+
+    /// The backend these options, the environment and the config file choose; `nil` when
+    /// none is chosen. Streamed text is shown on `io`'s standard error when it is a terminal.
+    func backend(io: CommandIO) throws(BackendSettingsError) -> ModelBackend? {
+        var flags = BackendSettings.Flags()
+        flags.backend = backend
+        flags.baseURL = baseURL
+        flags.model = model
+        flags.connectTimeout = connectTimeout
+        flags.firstByteTimeout = firstByteTimeout
+        flags.totalTimeout = requestTimeout
+        flags.maxAttempts = maxAttempts
+        flags.retryDelay = retryDelay
+        flags.stream = stream
+        guard let settings = try BackendSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment,
+                                                         configFile: backendConfig, configRequired: backendConfig != nil) else {
+            return nil
+        }
+        return ModelBackend(settings: settings, liveOutput: isatty(STDERR_FILENO) == 1 ? io.err : nil)
+    }
+}

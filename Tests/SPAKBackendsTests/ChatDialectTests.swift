@@ -1,0 +1,114 @@
+import SPAKKernel
+import Testing
+@testable import SPAKBackends
+
+@Suite("Chat requests and replies")
+struct ChatDialectTests {
+    private let request = Value.map(["prompt": .string("Hi"), "system": .string("Be brief."), "max_tokens": .int(5),
+                                     "stop": .list([.string("\n")]), "format": .string("json")])
+
+    @Test("deterministic defaults: temperature 0 and a fixed seed, unless the query says otherwise")
+    func defaults() {
+        let body = ChatDialect.body(for: .map(["prompt": .string("Hi")]), kind: .openai, model: "m", stream: false).fields
+        #expect(body["temperature"] == .float(0) && body["seed"] == .int(0) && body["model"] == .string("m"))
+        #expect(body["messages"] == .list([.map(["role": .string("user"), "content": .string("Hi")])]))
+        let chosen = ChatDialect.body(for: .map(["prompt": .string("Hi"), "temperature": .float(0.7), "seed": .int(9)]),
+                                      kind: .ollama, model: "m", stream: true).fields
+        #expect(chosen["options"]?.fields["temperature"] == .float(0.7) && chosen["options"]?.fields["seed"] == .int(9))
+        #expect(chosen["stream"] == .bool(true))
+    }
+
+    @Test("each protocol spells the options its own way")
+    func options() {
+        let openai = ChatDialect.body(for: request, kind: .openai, model: "m", stream: true).fields
+        #expect(openai["max_tokens"] == .int(5) && openai["stop"] == .list([.string("\n")]))
+        #expect(openai["response_format"] == .map(["type": .string("json_object")]))
+        #expect(openai["stream_options"] == .map(["include_usage": .bool(true)]))
+        guard case .list(let messages)? = openai["messages"] else { Issue.record("no messages"); return }
+        #expect(messages.first?.fields["role"] == .string("system"))
+        let ollama = ChatDialect.body(for: request, kind: .ollama, model: "m", stream: false).fields
+        #expect(ollama["options"]?.fields["num_predict"] == .int(5) && ollama["format"] == .string("json"))
+        let schema = Value.map(["type": .string("object")])
+        let structured = Value.map(["prompt": .string("Hi"), "schema": schema, "format": .string("json")])
+        #expect(ChatDialect.body(for: structured, kind: .ollama, model: "m", stream: false).fields["format"] == schema)
+        let format = ChatDialect.body(for: structured, kind: .openai, model: "m", stream: false).fields["response_format"]
+        #expect(format?.fields["type"] == .string("json_schema") && format?.fields["json_schema"]?.fields["schema"] == schema)
+    }
+
+    @Test("whole replies decode with their usage and finish reason")
+    func wholeReplies() throws {
+        let openai = Array(#"{"model":"m1","choices":[{"message":{"content":"Hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#.utf8)
+        let reply = try ChatDialect.decode(openai, kind: .openai, streamed: false)
+        #expect(reply.text == "Hello" && reply.model == "m1" && reply.finishReason == "stop")
+        #expect(reply.usage == TokenUsage(prompt: 3, completion: 1))
+        let ollama = Array(#"{"model":"m2","message":{"content":"Hey"},"done":true,"prompt_eval_count":4,"eval_count":2}"#.utf8)
+        let other = try ChatDialect.decode(ollama, kind: .ollama, streamed: false)
+        #expect(other.text == "Hey" && other.usage?.total == 6 && other.finishReason == "stop")
+    }
+
+    @Test("malformed replies name what is wrong and are not worth retrying")
+    func malformed() {
+        for (body, words) in [("{\"choices\": [", "not JSON"), ("{\"object\": 1}", "no `choices`"),
+                              (#"{"error": {"message": "model not loaded"}}"#, "model not loaded")] {
+            #expect {
+                try ChatDialect.decode(Array(body.utf8), kind: .openai, streamed: false)
+            } throws: { error in
+                guard let error = error as? MalformedReply else { return false }
+                return error.description.contains(words) && !error.retryable
+            }
+        }
+        #expect(ChatDialect.errorMessage(in: Array(#"{"error":"no such model"}"#.utf8)) == "no such model")
+        #expect(ChatDialect.errorMessage(in: Array("Bad Gateway\n".utf8)) == "Bad Gateway")
+    }
+}
+
+@Suite("Streamed replies")
+struct StreamDecoderTests {
+    private let sse = """
+        : a comment
+        data: {"model":"m","choices":[{"delta":{"role":"assistant"}}]}
+
+        data: {"choices":[{"delta":{"content":"Hel"}}]}
+
+        data: {"choices":[{"delta":{"content":"lo"},"finish_reason":"stop"}]}
+
+        data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}
+
+        data: [DONE]
+
+        """
+
+    @Test("server-sent events give the same reply whole or a byte at a time")
+    func piecewise() throws {
+        let bytes = Array(sse.utf8)
+        let whole = try ChatDialect.decode(bytes, kind: .openai, streamed: true)
+        #expect(whole.text == "Hello" && whole.usage == TokenUsage(prompt: 5, completion: 2) && whole.finishReason == "stop")
+        var decoder = StreamDecoder(kind: .openai)
+        var shown = ""
+        for byte in bytes { shown += try decoder.feed([byte][...]) }
+        #expect(shown == "Hello")
+        #expect(try decoder.finish() == whole)
+    }
+
+    @Test("Ollama's lines end with done, and carry the counts")
+    func ndjson() throws {
+        let lines = """
+            {"model":"m","message":{"content":"Hi "},"done":false}
+            {"model":"m","message":{"content":"there"},"done":false}
+            {"model":"m","message":{"content":""},"done":true,"done_reason":"length","prompt_eval_count":3,"eval_count":2}
+
+            """
+        let reply = try ChatDialect.decode(Array(lines.utf8), kind: .ollama, streamed: true)
+        #expect(reply.text == "Hi there" && reply.finishReason == "length" && reply.usage?.total == 5)
+    }
+
+    @Test("a stream cut before its end is an error worth retrying")
+    func cut() {
+        let cut = Array(sse.utf8.prefix(120))
+        #expect {
+            try ChatDialect.decode(cut, kind: .openai, streamed: true)
+        } throws: { error in
+            (error as? MalformedReply)?.retryable == true && "\(error)".contains("ended before")
+        }
+    }
+}
