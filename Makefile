@@ -65,7 +65,13 @@ bench-tools:
 	swift build -c release --static-swift-stdlib --scratch-path .build-static
 	python3 bench/tools_bench.py --spak .build-static/release/spak
 
-bench: bench-check bench-kernel bench-tools
+## Model backends: a call's cost over a raw HTTP request to the same local server (canned, and
+## the real model when .venv-llm exists), and the cost of a retry cycle.
+bench-backends:
+	swift build -c release --static-swift-stdlib --scratch-path .build-static
+	python3 bench/backends_bench.py --spak .build-static/release/spak
+
+bench: bench-check bench-kernel bench-tools bench-backends
 
 clean:
 	rm -rf .build .build-static $(VENV) $(LLM_VENV) .venv-bench bench/out

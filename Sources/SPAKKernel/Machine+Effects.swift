@@ -95,6 +95,7 @@ extension Machine {
         case "llm.query":
             state.counters.llmCalls += 1
             state.counters.tokens += usage?.total ?? 0
+            if usage?.estimated == true { state.counters.estimatedTokens += usage?.total ?? 0 }
             if let limit = program.budgets["llm.tokens"], Double(state.counters.tokens) > limit {
                 try exceed("llm.tokens", limit: limit, used: Double(state.counters.tokens))
                 return

@@ -106,6 +106,8 @@ public struct MachineState: Sendable, Equatable {
         public var llmCalls = 0
         public var toolRuns = 0
         public var tokens = 0
+        /// The part of `tokens` that the kernel estimated (answers no server counted).
+        public var estimatedTokens = 0
         /// Effects requested so far (the next effect's ordinal).
         public var effects = 0
         /// Seconds the kernel has spent executing (not waiting for answers).
@@ -123,6 +125,7 @@ public struct MachineState: Sendable, Equatable {
         var value: Value {
             .map([
                 "steps": .int(steps), "llm_calls": .int(llmCalls), "tool_runs": .int(toolRuns), "tokens": .int(tokens),
+                "estimated_tokens": .int(estimatedTokens),
                 "effects": .int(effects), "active_seconds": .float(activeSeconds),
                 "step_times": .map(stepTimes.mapValues { .map(["runs": .int($0.runs), "seconds": .float($0.seconds)]) }),
             ])
@@ -199,6 +202,7 @@ extension MachineState {
         self.counters.llmCalls = int("llm_calls")
         self.counters.toolRuns = int("tool_runs")
         self.counters.tokens = int("tokens")
+        self.counters.estimatedTokens = int("estimated_tokens")
         self.counters.effects = int("effects")
         self.counters.activeSeconds = counters["active_seconds"]?.number ?? 0
         if case .map(let times)? = counters["step_times"] {

@@ -41,7 +41,7 @@ public struct RunView {
             if let step = state.currentStep { out += "in step: \(step)\n" }
         }
         let counters = state.counters
-        out += "steps:   \(counters.steps)   llm calls: \(counters.llmCalls)   tool runs: \(counters.toolRuns)   tokens: \(counters.tokens) (estimated)\n"
+        out += "steps:   \(counters.steps)   llm calls: \(counters.llmCalls)   tool runs: \(counters.toolRuns)   tokens: \(counters.tokens)\(counters.estimatedTokens > 0 ? " (\(counters.estimatedTokens) estimated)" : "")\n"
         if !budgets.isEmpty {
             out += "budgets:\n"
             for (name, limit) in budgets.sorted(by: { $0.key < $1.key }) {

@@ -3,9 +3,11 @@ request with the n-th behaviour of a script (the last one repeats), speaking Ope
 `/v1/chat/completions` or Ollama's `/api/chat` as the request's path says, and logs every
 request it received as one JSON line.
 
-    python3 scripted_server.py SCRIPT.json LOG.jsonl      # prints the port, then serves
+    python3 scripted_server.py SCRIPT.json [LOG.jsonl]    # prints the port, then serves
 
-A behaviour is a JSON object; every key is optional:
+The script is a list of behaviours, or {"cycle": [...]} to play them round and round (for
+benchmarks; without a log file nothing is written per request). A behaviour is a JSON object;
+every key is optional:
 
     reply          the reply text, sent in the protocol's shape (streamed when the request
                    asks for it: one chunk per word); "reply_bytes": N sends N bytes of "x"
@@ -31,19 +33,21 @@ from pathlib import Path
 
 
 class Script:
-    def __init__(self, behaviours: list[dict], log: Path) -> None:
-        self.behaviours = behaviours or [{"reply": "ok"}]
+    def __init__(self, script: list[dict] | dict, log: Path | None) -> None:
+        self.cycle = isinstance(script, dict)
+        self.behaviours = (script["cycle"] if self.cycle else script) or [{"reply": "ok"}]
         self.log = log
         self.count = 0
         self.lock = threading.Lock()
 
     def next(self, record: dict) -> dict:
         with self.lock:
-            behaviour = self.behaviours[min(self.count, len(self.behaviours) - 1)]
+            index = self.count % len(self.behaviours) if self.cycle else min(self.count, len(self.behaviours) - 1)
             self.count += 1
-            with self.log.open("a") as log:
-                log.write(json.dumps(record) + "\n")
-            return behaviour
+            if self.log:
+                with self.log.open("a") as log:
+                    log.write(json.dumps(record) + "\n")
+            return self.behaviours[index]
 
 
 def openai_body(text: str, model: str, usage: bool) -> dict:
@@ -175,7 +179,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    script_path, log_path = Path(sys.argv[1]), Path(sys.argv[2])
+    script_path, log_path = Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else None
     Handler.script = Script(json.loads(script_path.read_text()), log_path)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

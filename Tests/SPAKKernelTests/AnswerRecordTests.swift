@@ -33,7 +33,7 @@ struct AnswerRecordTests {
             """, in: scratch)
         var answers = ServerLikeAnswers(replies: ["x", "y"])
         #expect(try machine.run(answers: &answers) == .completed)
-        #expect(machine.state.counters.tokens == 20)
+        #expect(machine.state.counters.tokens == 20 && machine.state.counters.estimatedTokens == 0)
         let log = try events(machine)
         #expect(log.filter { $0["type"] == .string("effect.attempt") }.map { $0["index"] } == [.int(0), .int(0), .int(1), .int(1)])
         let answered = try #require(log.first { $0["type"] == .string("effect.answered") })
@@ -64,6 +64,7 @@ struct AnswerRecordTests {
         let machine = try startRun("task t() {\n  step a { llm.query(\"12345678\", system: \"abcd\") -> r }\n}\n", in: scratch)
         var answers = ScriptedAnswers(replies: ["1234"])
         #expect(try machine.run(answers: &answers) == .completed)
+        #expect(machine.state.counters.tokens == 4 && machine.state.counters.estimatedTokens == 4)
         let answered = try #require(try events(machine).first { $0["type"] == .string("effect.answered") })
         #expect(answered["usage"] == TokenUsage(prompt: 3, completion: 1, estimated: true).value)
         let metrics = try JSON.parse(String(contentsOfFile: machine.folderPath + "/metrics.json", encoding: .utf8)).fields
