@@ -25,7 +25,9 @@ public struct BackendSettings: Sendable, Equatable {
     public var apiKey: String?
     /// Seconds to establish a connection.
     public var connectTimeout: Double = 10
-    /// Seconds to wait for the first byte of a reply, and between bytes after it.
+    /// Seconds to wait for the first byte of a streamed reply (its first token), and between
+    /// bytes after it. A whole (unstreamed) reply comes only when it is complete, so only the
+    /// total timeout applies to it.
     public var firstByteTimeout: Double = 120
     /// Seconds one attempt may take in all (a query's `timeout:` overrides it).
     public var totalTimeout: Double = 600
@@ -35,9 +37,9 @@ public struct BackendSettings: Sendable, Equatable {
     public var retryDelay: Double = 1
     /// The longest wait before a retry; a `Retry-After` asking for more gives up instead.
     public var maxRetryDelay: Double = 60
-    /// Whether replies are streamed; `nil`: streamed when they can be shown as they come
-    /// (standard error is a terminal).
-    public var stream: Bool?
+    /// Whether replies are streamed (shown as they come when standard error is a terminal,
+    /// and recorded whole either way).
+    public var stream = true
 
     /// The sampling temperature when a query names none: deterministic.
     public static let defaultTemperature = 0.0
@@ -56,7 +58,14 @@ public struct BackendSettings: Sendable, Equatable {
     /// The server as messages name it: scheme, host and port, without credentials or path.
     public var serverName: String {
         guard let url = URL(string: baseURL), let scheme = url.scheme, let host = url.host else { return baseURL }
-        return "\(scheme)://\(host)\(url.port.map { ":\($0)" } ?? "")"
+        let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return "\(scheme)://\(shownHost)\(url.port.map { ":\($0)" } ?? "")"
+    }
+
+    /// Whether the base URL names this machine (a loopback address or `localhost`).
+    var isLoopback: Bool {
+        guard let host = URL(string: baseURL)?.host?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) else { return false }
+        return host == "localhost" || host.hasPrefix("127.") || host == "::1"
     }
 }
 
@@ -92,16 +101,17 @@ extension BackendSettings {
     /// else `.spak/backend.json` if it exists), then defaults. The API key comes from
     /// `SPAK_API_KEY`, else the variable the config names, else the protocol's usual one.
     /// Returns `nil` when no backend is chosen anywhere.
-    public static func resolve(flags: Flags, environment: [String: String], configFile: String?,
-                               configRequired: Bool) throws(BackendSettingsError) -> BackendSettings? {
-        let config = try BackendConfigFile.load(configFile ?? defaultConfigFile, required: configRequired)
+    public static func resolve(flags: Flags, environment: [String: String], configFile: String?)
+        throws(BackendSettingsError) -> BackendSettings?
+    {
+        let config = try BackendConfigFile.load(configFile ?? defaultConfigFile, required: configFile != nil)
         let variable = { (name: String) -> String? in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         guard let kindName = flags.backend ?? variable("SPAK_BACKEND") ?? config.backend else { return nil }
         guard let kind = Kind(rawValue: kindName) else {
             throw BackendSettingsError("unknown backend `\(kindName)` (choose one of: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let serverVariable: String? = switch kind {
-        case .ollama: variable("OLLAMA_HOST").map { $0.contains("://") ? $0 : "http://" + $0 }
+        case .ollama: variable("OLLAMA_HOST").map(ollamaHost)
         case .openai: variable("OPENAI_BASE_URL")
         }
         let fallbackURL = kind == .ollama ? "http://127.0.0.1:11434" : "https://api.openai.com/v1"
@@ -111,6 +121,10 @@ extension BackendSettings {
         }
         guard url.user == nil, url.password == nil else {
             throw BackendSettingsError("the base URL must not hold credentials; put the API key in the environment")
+        }
+        guard url.query == nil, url.fragment == nil else {
+            throw BackendSettingsError("the base URL `\(baseURL)` must not have a query or a fragment: give the path "
+                                       + "the API lives under (e.g. http://host:8080/v1)")
         }
         let keyVariable = variable("SPAK_API_KEY") != nil
             ? "SPAK_API_KEY" : config.apiKeyVariable ?? (kind == .ollama ? "OLLAMA_API_KEY" : "OPENAI_API_KEY")
@@ -122,7 +136,11 @@ extension BackendSettings {
         settings.retryDelay = flags.retryDelay ?? config.retryDelay ?? settings.retryDelay
         settings.maxRetryDelay = config.maxRetryDelay ?? settings.maxRetryDelay
         settings.maxAttempts = flags.maxAttempts ?? config.maxAttempts ?? settings.maxAttempts
-        settings.stream = flags.stream ?? config.stream
+        settings.stream = flags.stream ?? config.stream ?? settings.stream
+        if settings.apiKey != nil, url.scheme == "http", !settings.isLoopback {
+            throw BackendSettingsError("refusing to send the API key in \(keyVariable) unencrypted to \(settings.serverName): "
+                                       + "use an https:// base URL, or unset \(keyVariable) if the server needs no key")
+        }
         for (name, value) in [("connect timeout", settings.connectTimeout), ("first-byte timeout", settings.firstByteTimeout),
                               ("timeout", settings.totalTimeout)] where !(value > 0 && value <= 1e6) {
             throw BackendSettingsError("the \(name) must be a positive number of seconds (at most 1000000)")
@@ -132,5 +150,29 @@ extension BackendSettings {
         }
         guard (1...100).contains(settings.maxAttempts) else { throw BackendSettingsError("max attempts must be between 1 and 100") }
         return settings
+    }
+
+    /// `OLLAMA_HOST` read as Ollama reads it: `HOST`, `HOST:PORT` or a URL. Without a scheme
+    /// it is `http` on port 11434; `http://` and `https://` without a port mean 80 and 443; no
+    /// host means 127.0.0.1.
+    static func ollamaHost(_ value: String) -> String {
+        var scheme = "http"
+        var defaultPort = "11434"
+        var rest = Substring(value.trimmingCharacters(in: .whitespaces))
+        if let range = rest.range(of: "://") {
+            scheme = String(rest[..<range.lowerBound])
+            defaultPort = scheme == "https" ? "443" : "80"
+            rest = rest[range.upperBound...]
+        }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let authority = rest[..<slash]
+        var host = authority
+        var port: Substring = ""
+        let hostEnd = authority.hasPrefix("[") ? authority.firstIndex(of: "]").map { authority.index(after: $0) } : nil
+        if let colon = authority[(hostEnd ?? authority.startIndex)...].lastIndex(of: ":") {
+            host = authority[..<colon]
+            port = authority[authority.index(after: colon)...]
+        }
+        return "\(scheme)://\(host.isEmpty ? "127.0.0.1" : String(host)):\(port.isEmpty ? defaultPort : String(port))\(rest[slash...])"
     }
 }

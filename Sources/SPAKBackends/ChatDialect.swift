@@ -6,8 +6,13 @@ public struct ChatReply: Sendable, Equatable {
     public var text = ""
     /// Why the model stopped (`stop`, `length`, …), when the server says.
     public var finishReason: String?
-    /// Tokens the server counted, when it says.
-    public var usage: TokenUsage?
+    /// The prompt's tokens, as the server counted them, when it says.
+    public var promptTokens: Int?
+    /// The reply's tokens, as the server counted them, when it says.
+    public var completionTokens: Int?
+
+    /// The most tokens one count may claim: anything beyond is not a count, and is dropped.
+    static let maxTokenCount = 1_000_000_000_000
     /// The model the server says answered.
     public var model: String?
 }
@@ -90,10 +95,21 @@ enum ChatDialect {
     /// `{"error": "…"}`), or the body's start when it has none.
     static func errorMessage(in body: [UInt8]) -> String {
         let text = String(decoding: body.prefix(4096), as: UTF8.self)
-        if let value = try? JSON.parse(text), let error = value.fields["error"] {
-            return excerpt(error.fields["message"]?.text ?? error.text)
-        }
+        if let value = try? JSON.parse(text), let message = reportedError(in: value) { return message }
         return excerpt(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The error a reply object reports (`{"error": {"message": …}}` or `{"error": "…"}`);
+    /// `nil` when it reports none (no `error`, or `null`).
+    private static func reportedError(in value: Value) -> String? {
+        guard let error = value.fields["error"], error != .null else { return nil }
+        return excerpt(error.fields["message"]?.text ?? error.text)
+    }
+
+    /// A token count a server sent, if it is one.
+    private static func count(_ value: Value?) -> Int? {
+        guard case .int(let count)? = value, (0...ChatReply.maxTokenCount).contains(count) else { return nil }
+        return count
     }
 
     /// At most 200 characters of a text, on one line.
@@ -107,9 +123,7 @@ enum ChatDialect {
     static func apply(_ value: Value, kind: BackendSettings.Kind, to reply: inout ChatReply,
                       complete: Bool) throws(MalformedReply) -> String {
         let fields = value.fields
-        if let error = fields["error"] {
-            throw MalformedReply(description: "the server reported an error: \(excerpt(error.fields["message"]?.text ?? error.text))")
-        }
+        if let error = reportedError(in: value) { throw MalformedReply(description: "the server reported an error: \(error)") }
         if case .string(let model)? = fields["model"] { reply.model = model }
         var piece = ""
         switch kind {
@@ -121,14 +135,13 @@ enum ChatDialect {
             }
             if fields["done"] == .bool(true) {
                 reply.finishReason = fields["done_reason"]?.textIfString ?? "stop"
-                if case .int(let prompt)? = fields["prompt_eval_count"], case .int(let completion)? = fields["eval_count"] {
-                    reply.usage = TokenUsage(prompt: prompt, completion: completion)
-                }
+                reply.promptTokens = count(fields["prompt_eval_count"])
+                reply.completionTokens = count(fields["eval_count"])
             }
         case .openai:
-            if let usage = fields["usage"]?.fields, case .int(let prompt)? = usage["prompt_tokens"],
-               case .int(let completion)? = usage["completion_tokens"] {
-                reply.usage = TokenUsage(prompt: prompt, completion: completion)
+            if let usage = fields["usage"]?.fields, let completion = count(usage["completion_tokens"]) {
+                reply.promptTokens = count(usage["prompt_tokens"])
+                reply.completionTokens = completion
             }
             guard case .list(let choices)? = fields["choices"], let choice = choices.first?.fields else {
                 // The last chunk of a stream with `include_usage` has no choices.

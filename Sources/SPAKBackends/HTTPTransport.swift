@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// What one HTTP attempt brought back (any status).
 struct HTTPReply: Sendable {
@@ -14,16 +15,19 @@ struct HTTPReply: Sendable {
     var retryAfter: String?
     /// The `Location` header of a redirect, if any.
     var location: String?
+    /// The `Content-Type` header, if any.
+    var contentType: String?
     /// The whole body.
     var body: [UInt8]
     /// Seconds from sending the request to receiving the reply's head.
     var firstByte: Double
 }
 
-/// Why an attempt brought back no whole reply: the connection, a timeout, the size cap.
+/// Why an attempt brought back no whole reply: the connection, a timeout, TLS, the size cap.
 struct TransportFault: Error, CustomStringConvertible {
     let description: String
-    /// Whether asking again may help (everything but a reply over the size cap).
+    /// Whether asking again may help: yes for connection faults and timeouts; no for TLS
+    /// failures, a request the client refuses to send, or a reply over the size cap.
     let retryable: Bool
 }
 
@@ -33,16 +37,17 @@ struct TransportFault: Error, CustomStringConvertible {
 final class HTTPTransport {
     private let client: HTTPClient
     private let connectTimeout: Double
-    private let firstByteTimeout: Double
+    private let firstByteTimeout: Double?
 
-    /// A client with a connect timeout and a first-byte (read) timeout, in seconds. It never
-    /// retries on its own (the backend does, and records each attempt) and never follows a
-    /// redirect (a credential must not travel to another host).
-    init(connectTimeout: Double, firstByteTimeout: Double) {
+    /// A client with a connect timeout and a first-byte (read) timeout, in seconds (`nil`: no
+    /// read timeout; each request's deadline still applies). It never retries on its own (the
+    /// backend does, and records each attempt) and never follows a redirect (a credential
+    /// must not travel to another host).
+    init(connectTimeout: Double, firstByteTimeout: Double?) {
         self.connectTimeout = connectTimeout
         self.firstByteTimeout = firstByteTimeout
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: Self.amount(connectTimeout), read: Self.amount(firstByteTimeout))
+        configuration.timeout = .init(connect: Self.amount(connectTimeout), read: firstByteTimeout.map(Self.amount))
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.redirectConfiguration = .disallow
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
@@ -81,17 +86,28 @@ final class HTTPTransport {
             case .connectTimeout:
                 return TransportFault(description: "could not connect within \(seconds(connectTimeout)) s (connect timeout)", retryable: true)
             case .readTimeout:
+                let limit = seconds(firstByteTimeout ?? timeout)
                 let text = headReceived
-                    ? "the reply stalled: no bytes came for \(seconds(firstByteTimeout)) s"
-                    : "no reply within \(seconds(firstByteTimeout)) s (first-byte timeout)"
+                    ? "the reply stalled: no bytes came for \(limit) s"
+                    : "no reply within \(limit) s (first-byte timeout)"
                 return TransportFault(description: text, retryable: true)
             case .deadlineExceeded:
                 return TransportFault(description: "the reply was not complete within \(seconds(timeout)) s (timeout)", retryable: true)
             case .remoteConnectionClosed:
                 return TransportFault(description: "the server closed the connection before the reply was complete", retryable: true)
-            default:
+            case .writeTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
                 return TransportFault(description: "HTTP error: \(error)", retryable: true)
+            default:
+                // The client refused the request itself (a header it cannot send, say): the
+                // same request would fail the same way.
+                return TransportFault(description: "HTTP error: \(error)", retryable: false)
             }
+        }
+        if let error = error as? NIOSSLError {
+            return TransportFault(description: "TLS failed: \(error)", retryable: false)
+        }
+        if let error = error as? BoringSSLError {
+            return TransportFault(description: "TLS failed: \(error)", retryable: false)
         }
         if let error = error as? HTTPParserError {
             if case .invalidEOFState = error {
@@ -114,8 +130,9 @@ final class HTTPTransport {
         return String(describing: error)
     }
 
+    /// Seconds as NIO's nanoseconds, held between 1 ms and about 31 years.
     private static func amount(_ seconds: Double) -> TimeAmount {
-        .nanoseconds(Int64(min(seconds, 1e9) * 1e9))
+        .nanoseconds(Int64(min(max(seconds.isNaN ? 0 : seconds, 0.001), 1e9) * 1e9))
     }
 }
 
@@ -167,6 +184,6 @@ private final class ReplyCollector: HTTPClientResponseDelegate, @unchecked Senda
         guard let head else { throw HTTPClientError.remoteConnectionClosed }
         return HTTPReply(status: Int(head.status.code), reason: head.status.reasonPhrase,
                          retryAfter: head.headers.first(name: "retry-after"), location: head.headers.first(name: "location"),
-                         body: body, firstByte: firstByte)
+                         contentType: head.headers.first(name: "content-type"), body: body, firstByte: firstByte)
     }
 }

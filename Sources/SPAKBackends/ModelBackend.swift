@@ -8,12 +8,13 @@ import SPAKKernel
 /// returned for the record; when it gives up, the error names the server and the cause.
 public final class ModelBackend {
     /// How to reach the server and how patiently.
-    public let settings: BackendSettings
+    let settings: BackendSettings
     /// Where a streamed reply is shown as it comes (`nil`: shown nowhere).
     private let liveOutput: (@Sendable (String) -> Void)?
     private let transport: HTTPTransport
     private let retry: RetryPolicy
-    private let streamed: Bool
+    /// The API key, removed from every message (a server may echo it in an error).
+    private let key: Secrets
     /// Waits between attempts (tests pass one that records instead of sleeping).
     private let sleep: (Double) -> Void
     /// How a reply of a schema's shape is asked of an OpenAI-compatible server; it changes
@@ -24,16 +25,21 @@ public final class ModelBackend {
     public static let replyLimit = 64 << 20
 
     /// A backend for `settings`. `liveOutput` receives a streamed reply's text as it arrives
-    /// (pass one only when a person watches a terminal); replies are streamed when
-    /// `settings.stream` says so, or, when it says nothing, when there is a `liveOutput`.
+    /// (pass one only when a person watches a terminal).
     public init(settings: BackendSettings, liveOutput: (@Sendable (String) -> Void)? = nil,
                 sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) {
         self.settings = settings
-        self.liveOutput = liveOutput
+        if let liveOutput {
+            self.liveOutput = { text in liveOutput(Self.printable(text)) }
+        } else {
+            self.liveOutput = nil
+        }
         self.sleep = sleep
-        streamed = settings.stream ?? (liveOutput != nil)
-        transport = HTTPTransport(connectTimeout: settings.connectTimeout, firstByteTimeout: settings.firstByteTimeout)
+        // A whole reply's first byte comes only once it is complete: only the total timeout applies.
+        transport = HTTPTransport(connectTimeout: settings.connectTimeout,
+                                  firstByteTimeout: settings.stream ? settings.firstByteTimeout : nil)
         retry = RetryPolicy(maxAttempts: settings.maxAttempts, baseDelay: settings.retryDelay, maxDelay: settings.maxRetryDelay)
+        key = settings.apiKey.map { Secrets(environment: [settings.apiKeyVariable: $0], declared: [settings.apiKeyVariable]) } ?? .none
     }
 
     /// The environment variables whose values must never be recorded (the API key's).
@@ -49,7 +55,7 @@ public final class ModelBackend {
         }
         let timeout = request.fields["timeout"]?.number ?? settings.totalTimeout
         var headers = [("Content-Type", "application/json"), ("User-Agent", "spak/0.1"),
-                       ("Accept", streamed ? (settings.kind == .openai ? "text/event-stream" : "application/x-ndjson") : "application/json")]
+                       ("Accept", settings.stream ? (settings.kind == .openai ? "text/event-stream" : "application/x-ndjson") : "application/json")]
         if let key = settings.apiKey { headers.append(("Authorization", "Bearer " + key)) }
 
         var attempts: [Value] = []
@@ -57,7 +63,7 @@ public final class ModelBackend {
         let started = Self.now()
         while true {
             let number = attempts.count + 1
-            let body = ChatDialect.body(for: request, kind: settings.kind, model: model, stream: streamed, schemaStyle: schemaStyle)
+            let body = ChatDialect.body(for: request, kind: settings.kind, model: model, stream: settings.stream, schemaStyle: schemaStyle)
             let attemptStarted = Self.now()
             let outcome = attempt(Array(JSON.serialize(body).utf8), headers: headers, timeout: timeout)
             let duration = Self.milliseconds(Self.now() - attemptStarted)
@@ -66,53 +72,66 @@ public final class ModelBackend {
                 attempts.append(.map(["attempt": .int(number), "outcome": .string("ok"), "status": .int(status),
                                       "duration_ms": .float(duration), "first_byte_ms": .float(Self.milliseconds(firstByte))]))
                 var answer = Answer(value: .string(reply.text), answeredBy: "\(settings.kind.rawValue): \(model) at \(settings.serverName)")
-                answer.usage = reply.usage
+                answer.usage = usage(of: reply, request: request)
                 answer.attempts = attempts
                 answer.details = details(model: model, body: body, reply: reply, firstByte: firstByte,
                                          latency: Self.now() - started, attempts: number)
                 return answer
             case .failure(let failure):
                 var record: [String: Value] = ["attempt": .int(number), "outcome": .string(failure.outcome),
-                                               "error": .string(redacted(failure.description)), "duration_ms": .float(duration)]
+                                               "error": .string(key.redact(failure.description)), "duration_ms": .float(duration)]
                 if let status = failure.status { record["status"] = .int(status) }
-                if refusedSchemaFormat(failure, request: request) {
-                    // Not a fault of the moment: the server knows only the other spelling,
-                    // and it is used from now on.
+                failures += 1
+                func givingUp(_ why: String) -> AnswerFailure {
+                    attempts.append(.map(record))
+                    let tries = "\(number) attempt\(number == 1 ? "" : "s")"
+                    return AnswerFailure(key.redact("no reply from the \(settings.kind.rawValue) server at \(settings.serverName) "
+                                                    + "(model \(model)): \(failure.description) (\(tries); \(why))"),
+                                         attempts: attempts)
+                }
+                let refusedSchema = refusedSchemaFormat(failure, request: request)
+                guard failure.retryable || refusedSchema else { throw givingUp("not retried: asking again would not help") }
+                guard failures < retry.maxAttempts else { throw givingUp("the most --max-attempts allows") }
+                if refusedSchema {
+                    // Not a fault of the moment: the server knows only the other spelling, which
+                    // is asked at once and used from now on.
                     schemaStyle = .jsonObject
                     record["fallback"] = .string("asked again with response_format json_object and the schema")
                     attempts.append(.map(record))
                     continue
                 }
-                failures += 1
-                func givingUp(_ why: String) -> AnswerFailure {
-                    attempts.append(.map(record))
-                    let tries = "\(number) attempt\(number == 1 ? "" : "s")"
-                    return AnswerFailure(redacted("no reply from the \(settings.kind.rawValue) server at \(settings.serverName) "
-                                                  + "(model \(model)): \(failure.description) (\(tries); \(why))"),
-                                         attempts: attempts)
-                }
-                guard failure.retryable else { throw givingUp("not retried: asking again would not help") }
-                guard failures < retry.maxAttempts else { throw givingUp("the most --max-attempts allows") }
                 switch retry.wait(afterFailures: failures, retryAfter: failure.retryAfter, random: Double.random(in: 0..<1)) {
                 case .tooLong(let asked):
-                    throw givingUp("the server asked to retry after \(Int(asked)) s, longer than the longest wait, \(Int(retry.maxDelay)) s")
+                    throw givingUp("the server asked to retry after \(Self.seconds(asked)) s, longer than the longest wait, "
+                                   + "\(Self.seconds(retry.maxDelay)) s")
                 case .seconds(let seconds):
                     record["retry_in_ms"] = .float(Self.milliseconds(seconds))
                     if let asked = failure.retryAfter { record["retry_after_s"] = .float(asked) }
                     attempts.append(.map(record))
-                    liveOutput?("\n[spak: attempt \(number) failed: \(failure.description); retrying in \(String(format: "%.1f", seconds)) s]\n")
+                    liveOutput?("\n[spak: attempt \(number) failed: \(key.redact(failure.description)); "
+                                + "retrying in \(String(format: "%.1f", seconds)) s]\n")
                     sleep(seconds)
                 }
             }
         }
     }
 
-    /// Whether an OpenAI-compatible server refused OpenAI's `json_schema` response format
-    /// (llama-cpp-python knows only `json_object`), so the query can be asked the other way.
+    /// Whether an OpenAI-compatible server refused OpenAI's `json_schema` response format as
+    /// an invalid request (llama-cpp-python knows only `json_object`, and answers 500 for
+    /// that), so the query can be asked the other way.
     private func refusedSchemaFormat(_ failure: AttemptFailure, request: Value) -> Bool {
         guard settings.kind == .openai, schemaStyle == .jsonSchema, request.fields["schema"] != nil,
-              let status = failure.status, (400..<600).contains(status) else { return false }
-        return failure.description.contains("response_format") || failure.description.contains("json_schema")
+              let status = failure.status, [400, 422, 500].contains(status) else { return false }
+        return failure.description.contains("response_format") && failure.description.contains("json_schema")
+    }
+
+    /// The reply's token counts; a part the server left out (Ollama omits the prompt's count
+    /// when the prompt was cached) is estimated, and the usage marked so.
+    private func usage(of reply: ChatReply, request: Value) -> TokenUsage? {
+        guard let completion = reply.completionTokens else { return nil }
+        if let prompt = reply.promptTokens { return TokenUsage(prompt: prompt, completion: completion) }
+        let text = (request.fields["system"]?.text ?? "") + (request.fields["prompt"]?.text ?? "")
+        return TokenUsage(prompt: TokenUsage.estimate(prompt: text, reply: "").prompt, completion: completion, estimated: true)
     }
 
     /// Why one attempt failed, and whether another may do better.
@@ -129,7 +148,7 @@ public final class ModelBackend {
     private func attempt(_ body: [UInt8], headers: [(String, String)], timeout: Double)
         -> Result<(reply: ChatReply, status: Int, firstByte: Double), AttemptFailure>
     {
-        let display = streamed ? liveOutput.map { LiveDisplay(kind: settings.kind, output: $0) } : nil
+        let display = settings.stream ? liveOutput.map { LiveDisplay(kind: settings.kind, output: $0) } : nil
         var onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)?
         if let display { onBytes = { display.show($0) } }
         let result = transport.post(settings.endpoint, headers: headers, body: body, timeout: timeout,
@@ -155,7 +174,9 @@ public final class ModelBackend {
             return .failure(failure)
         }
         do {
-            return .success((try ChatDialect.decode(reply.body, kind: settings.kind, streamed: streamed), reply.status, reply.firstByte))
+            // A server may answer a request to stream with a whole reply: its type says which came.
+            let whole = reply.contentType?.lowercased().hasPrefix("application/json") ?? !settings.stream
+            return .success((try ChatDialect.decode(reply.body, kind: settings.kind, streamed: !whole), reply.status, reply.firstByte))
         } catch {
             return .failure(AttemptFailure(description: error.description, outcome: "malformed", status: reply.status,
                                            retryable: error.retryable))
@@ -169,7 +190,7 @@ public final class ModelBackend {
         var details: [String: Value] = [
             "backend": .string(settings.kind.rawValue), "server": .string(settings.serverName), "model": .string(model),
             "latency_ms": .float(Self.milliseconds(latency)), "first_byte_ms": .float(Self.milliseconds(firstByte)),
-            "attempts": .int(attempts), "streamed": .bool(streamed),
+            "attempts": .int(attempts), "streamed": .bool(settings.stream),
             "sent": .map(body.fields.filter { $0.key != "messages" }),
         ]
         if let name = reply.model { details["reply_model"] = .string(name) }
@@ -177,10 +198,20 @@ public final class ModelBackend {
         return details
     }
 
-    /// The text with the API key removed (a server may echo it in an error).
-    private func redacted(_ text: String) -> String {
-        guard let key = settings.apiKey, !key.isEmpty else { return text }
-        return text.replacingOccurrences(of: key, with: "[redacted \(settings.apiKeyVariable)]")
+    /// Text from a server made safe for a terminal: control characters other than line
+    /// breaks and tabs (escape sequences among them) are shown as U+FFFD.
+    private static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\t" || $0.value == 0x7F }) else {
+            return text
+        }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map {
+            ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F ? "\u{FFFD}" : $0
+        }))
+    }
+
+    /// Seconds as messages show them: whole numbers without a fraction.
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(format: "%.0f", value) : String(format: "%g", value)
     }
 
     private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

@@ -35,16 +35,19 @@ struct RetryPolicy: Sendable {
         return .seconds(min(maxDelay, exponential) * (0.5 + 0.5 * min(max(random, 0), 1)))
     }
 
+    /// The longest `Retry-After` taken as it is: a year. Longer ones are read as this.
+    static let longestRetryAfter = 365 * 86400.0
+
     /// The seconds a `Retry-After` header asks for: a number of seconds, or an HTTP date
     /// (`Wed, 21 Oct 2026 07:28:00 GMT`) counted from `now`; `nil` when it is neither.
     static func retryAfter(_ header: String, now: Date) -> Double? {
         let text = header.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(text), seconds.isFinite, seconds >= 0 { return seconds }
+        if let seconds = Double(text), seconds.isFinite, seconds >= 0 { return min(seconds, longestRetryAfter) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: text) else { return nil }
-        return max(0, date.timeIntervalSince(now))
+        return min(max(0, date.timeIntervalSince(now)), longestRetryAfter)
     }
 }

@@ -70,7 +70,12 @@ extension Checker {
     }
 
     private mutating func checkOnFail(_ policy: OnFailPolicy, at range: SourceRange, in step: Identifier, body: Block) {
-        if Bindings.names(boundBy: body.statements).isDisjoint(with: invariantRoots) {
+        // A reply bound `as json` or asked for with `schema:` is checked on receipt, and a
+        // bad one triggers the policy like a broken invariant.
+        let checksReplies = Bindings.effectCalls(in: body.statements).contains { call in
+            call.binding?.format?.name == "json" || call.arguments.contains { $0.label?.name == "schema" }
+        }
+        if !checksReplies, Bindings.names(boundBy: body.statements).isDisjoint(with: invariantRoots) {
             report(.policyNeverTriggers(step: step.name), at: range)
         }
         guard case .retry(let target, let bound) = policy else { return }

@@ -38,12 +38,17 @@ struct BackendOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds before the first retry; doubled for each further one, with jitter (default: 1).", valueName: "SECONDS"))
     var retryDelay: Double?
 
-    @Flag(inversion: .prefixedNo, help: "Stream replies (default: when standard error is a terminal, where the tokens are shown as they come).")
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Stream replies (the default; shown as they come when standard error is a terminal), or ask for whole ones."))
     var stream: Bool?
 
     /// The backend these options, the environment and the config file choose; `nil` when
-    /// none is chosen. Streamed text is shown on `io`'s standard error when it is a terminal.
-    func backend(io: CommandIO) throws(BackendSettingsError) -> ModelBackend? {
+    /// none is chosen. When the command names other answer sources (`--responder`,
+    /// `--answers`) and no `--backend`, a backend set only by the environment or a config
+    /// file is not used: what the command line says wins. Streamed text is shown on `io`'s
+    /// standard error when it is a terminal.
+    func backend(io: CommandIO, otherSources: Bool) throws(BackendSettingsError) -> ModelBackend? {
+        if otherSources, backend == nil, backendConfig == nil { return nil }
         var flags = BackendSettings.Flags()
         flags.backend = backend
         flags.baseURL = baseURL
@@ -55,7 +60,7 @@ struct BackendOptions: ParsableArguments {
         flags.retryDelay = retryDelay
         flags.stream = stream
         guard let settings = try BackendSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment,
-                                                         configFile: backendConfig, configRequired: backendConfig != nil) else {
+                                                         configFile: backendConfig) else {
             return nil
         }
         return ModelBackend(settings: settings, liveOutput: isatty(STDERR_FILENO) == 1 ? io.err : nil)

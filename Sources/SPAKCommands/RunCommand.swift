@@ -61,7 +61,7 @@ struct RunCommand: SpakSubcommand {
         }
         let model: ModelBackend?
         do {
-            model = try backend.backend(io: io)
+            model = try backend.backend(io: io, otherSources: answers.responder != nil || answers.answers != nil)
         } catch {
             io.err("spak: error: \(error)\n")
             return .usageOrIO

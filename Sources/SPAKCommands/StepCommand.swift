@@ -39,7 +39,7 @@ struct StepCommand: SpakSubcommand {
     func execute(io: CommandIO) -> ExitStatus {
         let model: ModelBackend?
         do {
-            model = try backend.backend(io: io)
+            model = try backend.backend(io: io, otherSources: answers.responder != nil || answers.answers != nil)
         } catch {
             io.err("spak: error: \(error)\n")
             return .usageOrIO

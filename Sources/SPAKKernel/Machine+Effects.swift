@@ -219,6 +219,7 @@ extension Machine {
                 request["prompt"] = .string(try render(try templateFile(path), at: file.range))
             }
             if call.binding?.format?.name == "json" { request["format"] = .string("json") }
+            try checkQueryOptions(request, arguments: named)
         case "tool.run":
             let shell = request["shell"] == .bool(true)
             request["argv"] = .list(try argv(positional.first?.value, shell: shell).map(Value.string))
@@ -226,6 +227,22 @@ extension Machine {
             break
         }
         return .map(request)
+    }
+
+    /// An `llm.query`'s options must make sense whoever answers: a positive timeout, a reply
+    /// of at least one token, a temperature that is not negative.
+    private func checkQueryOptions(_ request: [String: Value], arguments: [String: Expr]) throws {
+        func refuse(_ label: String, _ rule: String) throws -> Never {
+            throw RuntimeError("llm.query's `\(label):` \(rule), not \(request[label].map { JSON.serialize($0) } ?? "nothing")",
+                               at: arguments[label]?.range ?? currentEffectRange)
+        }
+        if let timeout = request["timeout"]?.number, !(timeout > 0 && timeout <= 1e6) {
+            try refuse("timeout", "must be a positive duration of at most 1000000 s")
+        }
+        if case .int(let limit)? = request["max_tokens"], limit < 1 { try refuse("max_tokens", "must be at least 1") }
+        if let temperature = request["temperature"]?.number, !(temperature >= 0 && temperature.isFinite) {
+            try refuse("temperature", "must be 0 or more")
+        }
     }
 
     /// A string argument: a literal is a template, anything else is evaluated.

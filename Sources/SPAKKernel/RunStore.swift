@@ -240,24 +240,9 @@ public enum RunStore {
     /// The template files a program's `llm.query(template: "...")` calls name.
     static func templatePaths(in statements: [Statement]) -> Set<String> {
         var paths: Set<String> = []
-        for statement in statements {
-            switch statement {
-            case .effect(let call):
-                for argument in call.arguments where argument.label?.name == "template" {
-                    if case .string(let path) = argument.value.kind { paths.insert(path) }
-                }
-            case .step(_, let body, _): paths.formUnion(templatePaths(in: body.statements))
-            case .repeat(let loop): paths.formUnion(templatePaths(in: loop.body.statements))
-            case .if(let statement):
-                paths.formUnion(templatePaths(in: statement.then.statements))
-                var branch = statement.otherwise
-                while let current = branch {
-                    switch current {
-                    case .block(let block): paths.formUnion(templatePaths(in: block.statements)); branch = nil
-                    case .elseIf(let nested): paths.formUnion(templatePaths(in: nested.then.statements)); branch = nested.otherwise
-                    }
-                }
-            case .let, .onFail: break
+        for call in Bindings.effectCalls(in: statements) {
+            for argument in call.arguments where argument.label?.name == "template" {
+                if case .string(let path) = argument.value.kind { paths.insert(path) }
             }
         }
         return paths

@@ -29,6 +29,31 @@ public enum Bindings {
         return names
     }
 
+    /// Every effect call in these statements, nested ones included, in source order.
+    public static func effectCalls(in statements: [Statement]) -> [EffectCall] {
+        var calls: [EffectCall] = []
+        for statement in statements {
+            switch statement {
+            case .effect(let call): calls.append(call)
+            case .if(let statement): calls += effectCalls(in: statement)
+            case .step(_, let body, _): calls += effectCalls(in: body.statements)
+            case .repeat(let loop): calls += effectCalls(in: loop.body.statements)
+            case .let, .onFail: break
+            }
+        }
+        return calls
+    }
+
+    private static func effectCalls(in statement: IfStatement) -> [EffectCall] {
+        var calls = effectCalls(in: statement.then.statements)
+        switch statement.otherwise {
+        case .block(let block): calls += effectCalls(in: block.statements)
+        case .elseIf(let nested): calls += effectCalls(in: nested)
+        case nil: break
+        }
+        return calls
+    }
+
     /// The variable names an expression reads (not function names or field names).
     public static func names(readBy expr: Expr) -> Set<String> {
         switch expr.kind {

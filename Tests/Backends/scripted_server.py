@@ -84,6 +84,9 @@ def words(text: str) -> list[str]:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The head and the body are separate writes: without this, Nagle's algorithm holds the
+    # body until the client's delayed ACK (40 ms), which would swamp every timing.
+    disable_nagle_algorithm = True
     script: Script
 
     def log_message(self, format: str, *args) -> None:  # quiet

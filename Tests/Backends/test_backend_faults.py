@@ -356,7 +356,7 @@ def test_tokens_are_shown_as_they_come_in_a_terminal(tmp_path: Path, serve) -> N
 
 
 def test_a_server_that_refuses_json_schema_is_asked_with_json_object(tmp_path: Path, serve) -> None:
-    server = serve([{"status": 422, "error": "response_format.type: Input should be 'text' or 'json_object'"},
+    server = serve([{"status": 422, "error": "response_format.type: Input should be 'text' or 'json_object', got 'json_schema'"},
                     {"reply": '{"score": 7}'}, {"reply": '{"score": 3}'}])
     structured = program(tmp_path, STRUCTURED.replace("step score {", "repeat i in 1...2 {\n  step score {", 1)
                          .replace("on_fail retry score max 2\n  }", "on_fail retry score max 2\n  }\n  }", 1))
@@ -366,3 +366,27 @@ def test_a_server_that_refuses_json_schema_is_asked_with_json_object(tmp_path: P
     assert server.requests()[1]["body"]["response_format"]["schema"]["required"] == ["score"]
     first, second = of_type(only_run(tmp_path), "effect.attempt")[:2]
     assert first["outcome"] == "http 422" and "json_object" in first["fallback"] and second["outcome"] == "ok"
+
+
+def test_an_explicit_answers_file_wins_over_a_backend_from_the_environment(tmp_path: Path, serve) -> None:
+    server = serve([{"reply": "from the server"}])
+    env = environment(SPAK_BACKEND="openai", SPAK_BASE_URL=server.openai_url, SPAK_MODEL="tiny")
+    spak("run", str(HELLO), "--answers", str(REPO_ROOT / "examples" / "hello.answers.jsonl"),
+         "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path, env=env, check_code=0)
+    assert server.requests() == []
+    (answered,) = [e for e in of_type(only_run(tmp_path), "effect.answered") if e["effect"] == "llm.query"]
+    assert answered["answered_by"].startswith("answers: ")
+
+
+@pytest.mark.parametrize("option, message", [
+    ("timeout: 0s", "llm.query's `timeout:` must be a positive duration"),
+    ("max_tokens: 0", "llm.query's `max_tokens:` must be at least 1, not 0"),
+    ("temperature: -0.5", "llm.query's `temperature:` must be 0 or more, not -0.5"),
+])
+def test_query_options_that_make_no_sense_fail_the_run_at_their_line(tmp_path: Path, serve, option: str,
+                                                                     message: str) -> None:
+    server = serve([{"reply": "ok"}])
+    bad = program(tmp_path, f'task t() {{\n  step s {{\n    llm.query("Hi", {option}) -> r\n  }}\n}}\n')
+    result = run(tmp_path, server, program=bad, code=1)
+    assert f"program.spak:3:" in result.stdout and message in result.stdout
+    assert server.requests() == []

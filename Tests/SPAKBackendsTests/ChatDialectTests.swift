@@ -40,10 +40,20 @@ struct ChatDialectTests {
         let openai = Array(#"{"model":"m1","choices":[{"message":{"content":"Hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#.utf8)
         let reply = try ChatDialect.decode(openai, kind: .openai, streamed: false)
         #expect(reply.text == "Hello" && reply.model == "m1" && reply.finishReason == "stop")
-        #expect(reply.usage == TokenUsage(prompt: 3, completion: 1))
+        #expect(reply.promptTokens == 3 && reply.completionTokens == 1)
         let ollama = Array(#"{"model":"m2","message":{"content":"Hey"},"done":true,"prompt_eval_count":4,"eval_count":2}"#.utf8)
         let other = try ChatDialect.decode(ollama, kind: .ollama, streamed: false)
-        #expect(other.text == "Hey" && other.usage?.total == 6 && other.finishReason == "stop")
+        #expect(other.text == "Hey" && other.promptTokens == 4 && other.completionTokens == 2 && other.finishReason == "stop")
+    }
+
+    @Test("counts that cannot be counts are dropped, and a null error is no error")
+    func untrustedFields() throws {
+        let body = Array(#"{"error":null,"choices":[{"message":{"content":"ok"}}],"usage":{"prompt_tokens":9223372036854775807,"completion_tokens":-4}}"#.utf8)
+        let reply = try ChatDialect.decode(body, kind: .openai, streamed: false)
+        #expect(reply.text == "ok" && reply.promptTokens == nil && reply.completionTokens == nil)
+        let cached = Array(#"{"message":{"content":"ok"},"done":true,"eval_count":2}"#.utf8)
+        let ollama = try ChatDialect.decode(cached, kind: .ollama, streamed: false)
+        #expect(ollama.promptTokens == nil && ollama.completionTokens == 2)
     }
 
     @Test("malformed replies name what is wrong and are not worth retrying")
@@ -82,7 +92,7 @@ struct StreamDecoderTests {
     func piecewise() throws {
         let bytes = Array(sse.utf8)
         let whole = try ChatDialect.decode(bytes, kind: .openai, streamed: true)
-        #expect(whole.text == "Hello" && whole.usage == TokenUsage(prompt: 5, completion: 2) && whole.finishReason == "stop")
+        #expect(whole.text == "Hello" && whole.promptTokens == 5 && whole.completionTokens == 2 && whole.finishReason == "stop")
         var decoder = StreamDecoder(kind: .openai)
         var shown = ""
         for byte in bytes { shown += try decoder.feed([byte][...]) }
@@ -99,7 +109,7 @@ struct StreamDecoderTests {
 
             """
         let reply = try ChatDialect.decode(Array(lines.utf8), kind: .ollama, streamed: true)
-        #expect(reply.text == "Hi there" && reply.finishReason == "length" && reply.usage?.total == 5)
+        #expect(reply.text == "Hi there" && reply.finishReason == "length" && reply.promptTokens == 3 && reply.completionTokens == 2)
     }
 
     @Test("a stream cut before its end is an error worth retrying")

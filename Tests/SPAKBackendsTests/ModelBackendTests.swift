@@ -73,6 +73,40 @@ struct ModelBackendTests {
         #expect(waits.waits.count == 2)
     }
 
+    @Test("a Retry-After of any size gives up cleanly, and a notice shown on a terminal hides the key")
+    func hugeRetryAfter() throws {
+        let server = try ScriptedServer([
+            .map(["status": .int(503), "error": .string("busy sk-secret-value-1 \u{1B}[31m")]),
+            .map(["status": .int(429), "headers": .map(["Retry-After": .string("1e300")])]),
+        ])
+        let shown = CapturedIO()
+        var settings = BackendSettings(kind: .openai, baseURL: server.openAIBaseURL, model: "tiny", apiKeyVariable: "TEST_API_KEY",
+                                       apiKey: "sk-secret-value-1")
+        settings.retryDelay = 0
+        let backend = ModelBackend(settings: settings, liveOutput: { shown.io.err($0) }, sleep: { _ in })
+        #expect {
+            try backend.answer(query)
+        } throws: { error in
+            "\(error)".contains("the server asked to retry after 31536000 s, longer than the longest wait, 60 s")
+        }
+        #expect(shown.err.contains("[redacted TEST_API_KEY]") && !shown.err.contains("sk-secret-value-1"))
+        #expect(!shown.err.contains("\u{1B}"), "control characters from a server never reach the terminal")
+    }
+
+    @Test("the json_object fallback counts as an attempt")
+    func fallbackCounts() throws {
+        let server = try ScriptedServer([.map(["status": .int(400), "error": .string("response_format json_schema unsupported")])])
+        let schemaQuery = PendingRequest(index: 0, effect: "llm.query", step: "ask",
+                                         request: .map(["prompt": .string("Rate."), "schema": .map(["type": .string("object")])]),
+                                         location: "1:1")
+        #expect {
+            try backend(server, waits: RecordedWaits()) { $0.maxAttempts = 1 }.answer(schemaQuery)
+        } throws: { error in
+            "\(error)".contains("(1 attempt; the most --max-attempts allows)")
+        }
+        #expect(try server.requests().count == 1)
+    }
+
     @Test("a client error is not retried, and a key the server echoes is redacted")
     func clientError() throws {
         let server = try ScriptedServer([.map(["status": .int(401), "error": .string("bad key sk-secret-value-1")])])
@@ -110,6 +144,17 @@ struct ModelBackendTests {
         let answer = try ModelBackend(settings: settings, liveOutput: { shown.io.err($0) }).answer(query)
         #expect(answer.value == .string("one two three") && answer.details["streamed"] == .bool(true))
         #expect(shown.err == "one two three\n" && answer.usage?.completion == 3)
+    }
+
+    @Test("a whole reply is waited for as long as the total timeout, not the first-byte one")
+    func wholeReplyTimeout() throws {
+        let server = try ScriptedServer([.map(["reply": .string("slow"), "delay": .float(1.5)])])
+        let answer = try backend(server, waits: RecordedWaits()) {
+            $0.stream = false
+            $0.firstByteTimeout = 0.5
+            $0.totalTimeout = 10
+        }.answer(query)
+        #expect(answer.value == .string("slow"))
     }
 }
 

@@ -13,6 +13,13 @@ func check(_ source: String, path: String = "t.spak") -> [String] {
 /// Programs that an adversarial review found mishandled; each must now behave.
 @Suite("Front-end regressions")
 struct ReviewRegressionTests {
+    @Test("on_fail in a step whose reply is checked (as json, schema:) can trigger: no W315")
+    func checkedRepliesTriggerPolicies() {
+        #expect(check("task t() {\n  step s {\n    llm.query(\"x\") -> r as json\n    on_fail retry s max 2\n  }\n}\n") == [])
+        #expect(check("task t() {\n  step s {\n    llm.query(\"x\", schema: {type: \"object\"}) -> r\n    on_fail fail\n  }\n}\n") == [])
+        #expect(check("task t() {\n  step s {\n    llm.query(\"x\") -> r\n    on_fail fail\n  }\n}\n") == ["W315@4:5"])
+    }
+
     @Test("deeply nested template sections are refused, not a crash", arguments: [1_000, 5_000])
     func deepSections(depth: Int) {
         let template = String(repeating: "{{#a}}", count: depth) + String(repeating: "{{/a}}", count: depth)

@@ -19,6 +19,19 @@ struct JSONSchemaTests {
         #expect(try mismatch(schema, #"{"score": 7.0, "tags": [], "note": null}"#) == nil)
         #expect(try mismatch("true", "[1]") == nil)
         #expect(try mismatch(#"{"format": "email", "title": "x"}"#, #""not an email""#) == nil)
+        #expect(try mismatch(#"{"patternProperties": {"^x_": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x_a": 1}"#) == nil)
+    }
+
+    @Test("no schema and reply make the check run long")
+    func bounded() throws {
+        let exponential = ##"{"$defs": {"a": {"anyOf": [{"$ref": "#/$defs/a"}, {"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}"##
+        let start = ContinuousClock.now
+        #expect(try mismatch(exponential, "{}")?.contains("gave up after 1000000 steps") == true)
+        let many = "[" + (0..<50_000).map(String.init).joined(separator: ",") + ", 7.0]"
+        #expect(try mismatch(#"{"uniqueItems": true}"#, many) == "$[50000]: the items must be unique, and this one repeats an earlier one")
+        #expect(ContinuousClock.now - start < .seconds(20))
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(try mismatch(#"{"type": "array"}"#, deep) == nil, "deep data is not a deep schema")
     }
 
     @Test("the first mismatch is named with its path", arguments: [
@@ -43,6 +56,13 @@ struct JSONSchemaTests {
         (##"{"$ref": "#/$defs/missing"}"##, "1", "leads nowhere"),
         (##"{"$defs": {"loop": {"$ref": "#/$defs/loop"}}, "$ref": "#/$defs/loop"}"##, "1", "nest deeper than 64"),
         ("false", "1", "no value is allowed here"),
+        (#"{"patternProperties": {"^x_": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x_a": 1, "y": 2}"#,
+         "$: the field `y` is not allowed"),
+        (#"{"patternProperties": {"^x_": {"type": "integer"}}}"#, #"{"x_a": "1"}"#, #"$.x_a: expected an integer, found "1""#),
+        (#"{"propertyNames": {"maxLength": 3}}"#, #"{"abcd": 1}"#, "$.abcd (its name): expected at most 3 characters"),
+        (#"{"contains": {"type": "string"}}"#, "[1, 2]", "expected at least 1 item matching `contains`, found 0"),
+        (#"{"contains": {"type": "string"}, "maxContains": 1}"#, #"["a", "b"]"#, "expected at most 1 item matching `contains`"),
+        (#"{"dependentRequired": {"card": ["billing"]}}"#, #"{"card": 1}"#, "`billing` is required when `card` is there"),
     ])
     func mismatches(schema: String, value: String, words: String) throws {
         let found = try mismatch(schema, value)
