@@ -12,7 +12,7 @@ connection, and reads each reply to its end, in this same bench run, against the
   time is small and spak's overhead shows most;
 - with --runs-dir on tmpfs, to show how much of that overhead is the fsyncs of the record;
 - a real model (SmolLM2-135M through llama-cpp-python, when .venv-llm exists), where the
-  model's time dominates.
+  model's time dominates (the two are measured in turns, as the model's time drifts).
 
 A retry cycle is a 500 answered by a retry that succeeds, with --retry-delay 0: its cost is
 the per-call time of that loop minus the plain loop's. (The backoff wait itself is a setting,
@@ -62,26 +62,27 @@ class Server:
         self.process.wait(timeout=10)
 
 
-def scripted(work: Path, script: object, log: bool = False) -> Server:
+def scripted(work: Path, script: object, log: Path | None = None) -> Server:
     path = work / f"script-{time.monotonic_ns()}.json"
     path.write_text(json.dumps(script))
     arguments = [sys.executable, str(ROOT / "Tests" / "Backends" / "scripted_server.py"), str(path)]
-    return Server(arguments + ([str(work / "requests.jsonl")] if log else []))
+    return Server(arguments + ([str(log)] if log else []))
 
 
-def spak_seconds(spak: str, program: Path, port: int, calls: int, runs: Path, *extra: str) -> float:
+def spak_seconds(spak: str, program: Path, port: int | None, calls: int, runs: Path, *extra: str) -> float:
+    """One run of the loop: through the backend on `port`, or (no port) answered by `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SPAK_", "OPENAI_", "OLLAMA_"))}
+    backend = ["--backend", "openai", "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "tiny", "--no-stream"]
     start = time.perf_counter()
     result = subprocess.run([spak, "run", str(program), "--param", f"n={calls}", "--runs-dir", str(runs),
-                             "--backend", "openai", "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "tiny",
-                             "--no-stream", *extra], capture_output=True, text=True, env=env)
+                             *(backend if port else []), *extra], capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
     assert result.returncode == 0, result.stdout + result.stderr
     shutil.rmtree(runs)
     return seconds
 
 
-def per_call(spak: str, program: Path, port: int, calls: int, repeats: int, runs_parent: Path, *extra: str) -> float:
+def per_call(spak: str, program: Path, port: int | None, calls: int, repeats: int, runs_parent: Path, *extra: str) -> float:
     short = calls // 10
     t_short = statistics.median(spak_seconds(spak, program, port, short, runs_parent / "runs", *extra) for _ in range(repeats))
     t_long = statistics.median(spak_seconds(spak, program, port, calls, runs_parent / "runs", *extra) for _ in range(repeats))
@@ -96,12 +97,14 @@ def raw_per_call(baseline: Path, port: int, body: Path, calls: int, repeats: int
 
 def sent_body(spak: str, work: Path, program: Path) -> Path:
     """The body spak sends for the loop's query, captured by a logging server."""
-    server = scripted(work, [{"reply": "Hello there, friend"}], log=True)
+    log = work / f"requests-{program.stem}.jsonl"
+    server = scripted(work, [{"reply": "Hello there, friend"}], log=log)
     try:
         spak_seconds(spak, program, server.port, 1, work / "capture")
     finally:
         server.stop()
-    body = json.loads((work / "requests.jsonl").read_text().splitlines()[0])["body"]
+    (line,) = log.read_text().splitlines()
+    body = json.loads(line)["body"]
     path = work / f"body-{program.stem}.json"
     path.write_text(json.dumps(body))
     return path
@@ -142,6 +145,13 @@ def main() -> None:
         finally:
             canned.stop()
 
+        answers = work / "answers.jsonl"
+        answers.write_text("".join(json.dumps("Hello there, friend") + "\n" for _ in range(args.calls)))
+        print("\nthe same loop answered from an --answers file, no HTTP (what the record costs per llm.query)")
+        for name, parent in (("runs folder on disk (ext4)", work), ("runs folder on tmpfs", Path(shm))):
+            recorded = per_call(spak, plain, None, args.calls, args.repeats, parent, "--answers", str(answers))
+            print(f"   {name:<34} {recorded * 1e6:9.1f} µs per call")
+
         print("\nretry cycle: each call answered 500, then 200 on the retry (--retry-delay 0)")
         flaky = scripted(work, {"cycle": [{"status": 500, "error": "scripted"}, {"reply": "Hello there, friend"}]})
         try:
@@ -168,9 +178,12 @@ def main() -> None:
         server = Server([str(python), "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port",
                          str(port), "--n_ctx", "2048", "--verbose", "False"], port=port, ready="/v1/models")
         try:
-            raw = raw_per_call(baseline, port, short_body, args.model_calls, args.repeats)
-            through = per_call(spak, short_program, port, args.model_calls, args.repeats, work)
-            print(row("runs folder on disk (ext4)", through, raw))
+            # The model's own time varies from run to run: the two are measured in turns.
+            raw_parts, spak_parts = [], []
+            for _ in range(args.repeats):
+                raw_parts.append(raw_per_call(baseline, port, short_body, args.model_calls, 1))
+                spak_parts.append(per_call(spak, short_program, port, args.model_calls, 1, work))
+            print(row("runs folder on disk (ext4)", statistics.median(spak_parts), statistics.median(raw_parts)))
         finally:
             server.stop()
 
