@@ -59,14 +59,8 @@ struct RunCommand: SpakSubcommand {
             io.err("spak: error: \(error)\n")
             return .usageOrIO
         }
-        let model: ModelBackend?
         do {
-            model = try backend.backend(io: io, otherSources: answers.responder != nil || answers.answers != nil)
-        } catch {
-            io.err("spak: error: \(error)\n")
-            return .usageOrIO
-        }
-        do {
+            let model = try backend.backend(io: io, otherSources: answers.namesSources)
             var source = try answers.source(backend: model)
             let started = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
                                              workspace: answers.workspace, secretVariables: model?.secretVariables ?? [])

@@ -53,6 +53,9 @@ struct AnswerOptions: ParsableArguments {
         if responderTimeout <= 0 { throw ValidationError("--responder-timeout must be positive") }
     }
 
+    /// Whether the command line names a source of answers (`--responder`, `--answers`).
+    var namesSources: Bool { responder != nil || answers != nil }
+
     /// The sources in the order they are asked: the model backend (for `llm.query`), then
     /// the responder or the answers file.
     func source(backend: ModelBackend?) throws(AnswerFailure) -> AnswerChain {

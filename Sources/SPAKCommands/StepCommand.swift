@@ -37,14 +37,8 @@ struct StepCommand: SpakSubcommand {
     @OptionGroup var location: RunsLocation
 
     func execute(io: CommandIO) -> ExitStatus {
-        let model: ModelBackend?
         do {
-            model = try backend.backend(io: io, otherSources: answers.responder != nil || answers.answers != nil)
-        } catch {
-            io.err("spak: error: \(error)\n")
-            return .usageOrIO
-        }
-        do {
+            let model = try backend.backend(io: io, otherSources: answers.namesSources)
             var source = try answers.source(backend: model)
             let opened = try RunStore.open(run, runsDirectory: location.runsDir, workspace: answers.workspace,
                                            secretVariables: model?.secretVariables ?? [])
