@@ -89,8 +89,20 @@ extension BackendSettings {
         public var retryDelay: Double?
         public var stream: Bool?
 
-        /// No flags.
-        public init() {}
+        /// The flags given (`nil`: not given).
+        public init(backend: String? = nil, baseURL: String? = nil, model: String? = nil, connectTimeout: Double? = nil,
+                    firstByteTimeout: Double? = nil, totalTimeout: Double? = nil, maxAttempts: Int? = nil,
+                    retryDelay: Double? = nil, stream: Bool? = nil) {
+            self.backend = backend
+            self.baseURL = baseURL
+            self.model = model
+            self.connectTimeout = connectTimeout
+            self.firstByteTimeout = firstByteTimeout
+            self.totalTimeout = totalTimeout
+            self.maxAttempts = maxAttempts
+            self.retryDelay = retryDelay
+            self.stream = stream
+        }
     }
 
     /// The default config file, relative to the current folder.

@@ -49,16 +49,9 @@ struct BackendOptions: ParsableArguments {
     /// standard error when it is a terminal.
     func backend(io: CommandIO, otherSources: Bool) throws(BackendSettingsError) -> ModelBackend? {
         if otherSources, backend == nil, backendConfig == nil { return nil }
-        var flags = BackendSettings.Flags()
-        flags.backend = backend
-        flags.baseURL = baseURL
-        flags.model = model
-        flags.connectTimeout = connectTimeout
-        flags.firstByteTimeout = firstByteTimeout
-        flags.totalTimeout = requestTimeout
-        flags.maxAttempts = maxAttempts
-        flags.retryDelay = retryDelay
-        flags.stream = stream
+        let flags = BackendSettings.Flags(
+            backend: backend, baseURL: baseURL, model: model, connectTimeout: connectTimeout, firstByteTimeout: firstByteTimeout,
+            totalTimeout: requestTimeout, maxAttempts: maxAttempts, retryDelay: retryDelay, stream: stream)
         guard let settings = try BackendSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment,
                                                          configFile: backendConfig) else {
             return nil

@@ -24,13 +24,11 @@ struct AnswerRecordTests {
     @Test("counted tokens are used for budgets and metrics, with each call's latency and attempts")
     func countedTokens() throws {
         let scratch = try makeScratchDirectory()
-        let machine = try startRun("""
-            task t() {
-              system_model { budget llm.tokens <= 25 }
-              step a { llm.query("one") -> r1 }
-              step b { llm.query("two") -> r2 }
-            }
-            """, in: scratch)
+        let twoQueries = { (budget: Int) in
+            "task t() {\n  system_model { budget llm.tokens <= \(budget) }\n"
+                + "  step a { llm.query(\"one\") -> r1 }\n  step b { llm.query(\"two\") -> r2 }\n}\n"
+        }
+        let machine = try startRun(twoQueries(25), in: scratch)
         var answers = ServerLikeAnswers(replies: ["x", "y"])
         #expect(try machine.run(answers: &answers) == .completed)
         #expect(machine.state.counters.tokens == 20 && machine.state.counters.estimatedTokens == 0)
@@ -46,13 +44,7 @@ struct AnswerRecordTests {
         #expect(calls.map { $0.fields["step"] } == [.string("a"), .string("b")])
         #expect(calls[0].fields["attempts"] == .int(2) && calls[0].fields["backend"] == .string("openai"))
 
-        let again = try startRun("""
-            task t() {
-              system_model { budget llm.tokens <= 15 }
-              step a { llm.query("one") -> r1 }
-              step b { llm.query("two") -> r2 }
-            }
-            """, in: scratch)
+        let again = try startRun(twoQueries(15), in: scratch)
         var more = ServerLikeAnswers(replies: ["x", "y"])
         guard case .failed(let reason) = try again.run(answers: &more) else { Issue.record("not failed"); return }
         #expect(reason.contains("budget `llm.tokens <= 15` exceeded (used: 20)"))
