@@ -77,7 +77,6 @@ final class HTTPTransport {
 
     /// A failure in words a user can act on.
     private func fault(_ error: any Error, headReceived: Bool, timeout: Double) -> TransportFault {
-        let seconds = { (value: Double) in value == value.rounded() ? String(Int(value)) : String(value) }
         if let tooLarge = error as? ReplyTooLarge {
             return TransportFault(description: "the reply is larger than \(tooLarge.limit / (1 << 20)) MiB", retryable: false)
         }

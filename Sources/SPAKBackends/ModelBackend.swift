@@ -102,8 +102,8 @@ public final class ModelBackend {
                 }
                 switch retry.wait(afterFailures: failures, retryAfter: failure.retryAfter, random: Double.random(in: 0..<1)) {
                 case .tooLong(let asked):
-                    throw givingUp("the server asked to retry after \(Self.seconds(asked)) s, longer than the longest wait, "
-                                   + "\(Self.seconds(retry.maxDelay)) s")
+                    throw givingUp("the server asked to retry after \(seconds(asked)) s, longer than the longest wait, "
+                                   + "\(seconds(retry.maxDelay)) s")
                 case .seconds(let seconds):
                     record["retry_in_ms"] = .float(Self.milliseconds(seconds))
                     if let asked = failure.retryAfter { record["retry_after_s"] = .float(asked) }
@@ -209,11 +209,6 @@ public final class ModelBackend {
         }))
     }
 
-    /// Seconds as messages show them: whole numbers without a fraction.
-    private static func seconds(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(format: "%.0f", value) : String(format: "%g", value)
-    }
-
     private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     private static func milliseconds(_ seconds: Double) -> Double { (seconds * 1e6).rounded() / 1000 }
@@ -247,4 +242,9 @@ private final class LiveDisplay: @unchecked Sendable {
 
     /// Ends the line the reply was shown on.
     func end() { if shown { output("\n") } }
+}
+
+/// Seconds as messages show them: whole numbers without a fraction (`2`, `0.5`).
+func seconds(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(format: "%.0f", value) : String(format: "%g", value)
 }
