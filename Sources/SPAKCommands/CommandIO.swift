@@ -38,4 +38,7 @@ public enum ExitStatus: Int32, Sendable {
     /// The run is suspended because the source of its answer failed (a model server that
     /// gave up, a responder that crashed); nothing recorded is lost, and it can be resumed.
     case unanswered = 6
+    /// A replay found that the program does not do what the run's record says it did (or a
+    /// cassette holds no answer for a request).
+    case diverged = 7
 }

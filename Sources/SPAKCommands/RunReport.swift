@@ -42,7 +42,7 @@ enum RunReport {
 
     static func status(for error: RecordError) -> ExitStatus {
         switch error.kind {
-        case .io: .usageOrIO
+        case .io, .invalidRequest: .usageOrIO
         case .busy: .runBusy
         case .unanswered: .unanswered
         case .unknownRun, .corrupt, .programChanged, .wrongState: .runUnusable

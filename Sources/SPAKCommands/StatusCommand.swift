@@ -29,27 +29,3 @@ struct StatusCommand: SpakSubcommand {
         }
     }
 }
-
-/// `spak runs`: a table of runs.
-struct RunsCommand: SpakSubcommand {
-    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List the runs in the runs folder.")
-
-    @OptionGroup var location: RunsLocation
-
-    func execute(io: CommandIO) -> ExitStatus {
-        let runs = RunStore.list(runsDirectory: location.runsDir)
-        guard !runs.isEmpty else {
-            io.out("no runs in \(location.runsDir)\n")
-            return .success
-        }
-        let width = max(2, runs.map(\.id.count).max() ?? 0)
-        var text = "ID".padding(toLength: width, withPad: " ", startingAt: 0) + "  STATUS     STEPS  CREATED\n"
-        for run in runs {
-            text += run.id.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                + run.status.padding(toLength: 9, withPad: " ", startingAt: 0) + "  "
-                + String(run.steps).padding(toLength: 5, withPad: " ", startingAt: 0) + "  " + run.created + "\n"
-        }
-        io.out(text)
-        return .success
-    }
-}

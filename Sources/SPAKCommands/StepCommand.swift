@@ -83,19 +83,12 @@ struct StepCommand: SpakSubcommand {
         if let recovered = machine.recoveredAnswerForPending() { return recovered }
         let responseFile = machine.runFolder.responseFile
         let consumed = machine.runFolder.pendingDirectory + "/answer-\(pending.index).txt"
-        if let response {
-            let data = response == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: response)
-            guard let data else {
-                io.err("spak: error: cannot read the answer from \(response)\n")
-                return nil
-            }
-            return try nonEmpty(data, from: response == "-" ? "stdin" : "response-file: \(response)", io: io)
-        }
+        if let response { return ResponseText.answer(fromFile: response, io: io) }
         if let data = FileManager.default.contents(atPath: consumed) {
-            return try nonEmpty(data, from: "response-file", io: io)
+            return ResponseText.answer(data, from: "response-file", io: io)
         }
         if let data = FileManager.default.contents(atPath: responseFile) {
-            guard let answer = try nonEmpty(data, from: "response-file", io: io) else { return nil }
+            guard let answer = ResponseText.answer(data, from: "response-file", io: io) else { return nil }
             guard rename(responseFile, consumed) == 0 else {
                 throw RecordError("cannot take the answer from \(responseFile): \(String(cString: strerror(errno)))")
             }
@@ -108,23 +101,5 @@ struct StepCommand: SpakSubcommand {
 
             """)
         return nil
-    }
-
-    /// An answer's text: UTF-8, not empty, at most 64 MiB, without its final line break.
-    private func nonEmpty(_ data: Data, from source: String, io: CommandIO) throws -> Answer? {
-        guard data.count <= Frontend.maxFileSize else {
-            io.err("spak: error: the answer (\(source)) is larger than 64 MiB; nothing was recorded\n")
-            return nil
-        }
-        guard var text = String(validating: data, as: UTF8.self) else {
-            io.err("spak: error: the answer (\(source)) is not UTF-8 text; nothing was recorded\n")
-            return nil
-        }
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            io.err("spak: error: the answer (\(source)) is empty; nothing was recorded\n")
-            return nil
-        }
-        if text.hasSuffix("\r\n") { text.removeLast() } else if text.hasSuffix("\n") { text.removeLast() }
-        return Answer(value: .string(text), answeredBy: source)
     }
 }

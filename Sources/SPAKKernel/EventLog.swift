@@ -20,6 +20,8 @@ public struct RecordError: Error, Sendable, CustomStringConvertible {
         case wrongState
         /// Another process holds the run.
         case busy
+        /// What was asked names something the run does not have (a step it never ran).
+        case invalidRequest
         /// The source asked for an answer failed (a model server that gave up, a responder
         /// that crashed); the run is suspended at the request and can be resumed later.
         case unanswered
@@ -46,9 +48,11 @@ public struct RecordError: Error, Sendable, CustomStringConvertible {
 /// effect returned is on disk before anything depends on it. Events after the last sync
 /// are recomputable from the last snapshot, which is how recovery treats them.
 public final class EventLog {
-    /// The file's path.
+    /// The file's path (empty for a log that only observes).
     public let path: String
     private let descriptor: Int32
+    /// For a replay: receives every event instead of the file (nothing is written).
+    private let observer: ((inout [String: Value]) -> Void)?
     // The log is used by one machine on one thread; the runtime's exclusivity checks on these
     // hot properties cost more than the work they guard.
     @exclusivity(unchecked) private var buffer: [UInt8] = []
@@ -67,11 +71,23 @@ public final class EventLog {
         self.count = count
         self.length = length
         self.clock = clock
+        observer = nil
         descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw RecordError("cannot open \(path): \(String(cString: strerror(errno)))") }
     }
 
-    deinit { close(descriptor) }
+    /// A log that writes nothing and hands each event to `observer` (a replay compares them
+    /// with the record); `count` is the first event's sequence number.
+    init(observing observer: @escaping (inout [String: Value]) -> Void, count: Int, clock: any Clock = SystemClock()) {
+        path = ""
+        descriptor = -1
+        self.observer = observer
+        self.count = count
+        length = 0
+        self.clock = clock
+    }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// Appends an event: `type` and the fields, plus `seq` and `time`.
     public func append(_ type: String, _ fields: [String: Value] = [:]) {
@@ -79,6 +95,11 @@ public final class EventLog {
         event["type"] = .string(type)
         event["seq"] = .int(count)
         event["time"] = .float((clock.now() * 1000).rounded() / 1000)
+        if let observer {
+            count += 1
+            observer(&event)
+            return
+        }
         let before = buffer.count
         JSON.write(.map(event), to: &buffer)
         buffer.append(0x0A)
@@ -90,6 +111,7 @@ public final class EventLog {
 
     /// Writes buffered events and fsyncs the file.
     public func sync() throws(RecordError) {
+        guard descriptor >= 0 else { return }
         try writeBuffer()
         guard fsync(descriptor) == 0 else { throw RecordError("cannot sync \(path): \(String(cString: strerror(errno)))") }
     }

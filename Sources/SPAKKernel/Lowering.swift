@@ -30,6 +30,8 @@ public struct LoweredProgram: Sendable {
     let instructions: [Instruction]
     /// Where each step starts.
     let stepStarts: [String: Int]
+    /// The step names, sorted (the order of the per-step counts in `snapshots.idx`).
+    var stepNames: [String] { stepStarts.keys.sorted() }
     /// `invariant NAME: COND`, with the variables each names.
     let invariants: [(name: String, condition: Expr, names: Set<String>)]
     /// Budgets by name (`llm.calls`, `wall_time`…), as numbers (`wall_time` in seconds).

@@ -22,7 +22,7 @@ extension Machine {
         let pending = PendingRequest(index: index, effect: effect, step: state.currentStep ?? "", request: recordedRequest,
                                      location: location)
         var fields: [String: Value] = ["index": .int(index), "effect": .string(effect), "step": .string(pending.step),
-                                       "request": recordedRequest]
+                                       "request": recordedRequest, "location": .string(location)]
         if interruptedEffects.contains(index) { fields["reexecuted"] = .bool(true) }
         log.append("effect.requested", fields)
         var command: [String] = []
@@ -37,6 +37,19 @@ extension Machine {
             }
         }
 
+        if let replay {
+            // Nothing is performed: the record answers, or the run waits where the record ends.
+            guard let answer = try replay.answer(for: pending) else {
+                if let failure = replay.recordedFailure() {
+                    try failAsRecorded(failure)
+                } else if !replay.halted {
+                    try suspend(pending)
+                }
+                return
+            }
+            try apply(answer, to: pending)
+            return
+        }
         switch effect {
         case "tool.read", "tool.write":
             try apply(Answer(value: try performFileEffect(effect, request), answeredBy: "workspace"), to: pending)
@@ -170,6 +183,7 @@ extension Machine {
     private func suspend(_ pending: PendingRequest) throws(RecordError) {
         state.status = .suspended(pending)
         log.append("run.suspended", ["index": .int(pending.index), "effect": .string(pending.effect)])
+        guard replay == nil else { return }
         try FileManager.default.createDirectoryIfNeeded(folder.pendingDirectory)
         try RunFolder.writeAtomically(PendingText.prompt(pending, runID: folder.id), to: folder.promptFile, durable: false)
         try RunFolder.writeAtomically(JSON.serialize(pending.value) + "\n", to: folder.requestFile, durable: false)
@@ -280,7 +294,8 @@ extension Machine {
     }
 
     private func templateFile(_ path: String) throws -> String {
-        let file = folder.templatesDirectory + "/" + TemplateFiles.storedPath(path)
+        let file = templateDirectory.map { path.hasPrefix("/") || $0.isEmpty ? path : $0 + "/" + path }
+            ?? folder.templatesDirectory + "/" + TemplateFiles.storedPath(path)
         guard let data = FileManager.default.contents(atPath: file) else {
             throw RecordError("the template \(path) is missing from the run folder (\(file))", kind: .corrupt)
         }

@@ -37,12 +37,21 @@ public final class Machine {
     var recoveredAnswers: [Int: Answer] = [:]
     /// Effects requested before a crash that never got an answer: they are asked again.
     var interruptedEffects: Set<Int> = []
+    /// Snapshots before steps, for forks; `nil` in a replay, which writes nothing.
+    var snapshots: SnapshotLog?
+    /// Set for a replay: events are checked against the record and effects answered from it.
+    var replay: ReplaySession?
+    /// Where template files are read from, when not from the run folder's copies (a replay
+    /// of an edited program reads the program's own).
+    var templateDirectory: String?
     /// The metrics computed when the run completed.
     public private(set) var finalMetrics: [String: Value] = [:]
     /// The run folder's path.
     public var folderPath: String { folder.path }
     /// The run folder.
     public var runFolder: RunFolder { folder }
+    /// In a replay, the instruction the machine halted at (where a divergence shows).
+    private(set) var haltedAt: Int?
     private var segmentStart = 0.0
     private var stepStart = 0.0
 
@@ -80,6 +89,7 @@ public final class Machine {
                 continue
             }
             let stepFinished: Bool
+            let position = state.pc
             do {
                 stepFinished = try execute(program.instructions[state.pc], answers: &answers)
             } catch let error as RuntimeError {
@@ -93,6 +103,10 @@ public final class Machine {
             } catch {
                 try fail("\(error)", at: nil)
                 continue
+            }
+            if let replay, replay.halted {
+                haltedAt = position
+                return .paused
             }
             if singleStep, stepFinished, state.status == .ready {
                 try checkpoint()
@@ -184,10 +198,14 @@ public final class Machine {
         let evaluator = Evaluator(variables: state.variables)
         switch instruction {
         case .startStep(let name):
-            if let limit = program.budgets["wall_time"], activeSeconds > limit {
+            let occurrence = (state.counters.stepTimes[name]?.starts ?? 0) + 1
+            if let replay, replay.haltsBefore(step: name, occurrence: occurrence) { return false }
+            snapshots?.takeIfDue(state, programHash: programHash, eventCount: log.count, logLength: log.length)
+            if let limit = program.budgets["wall_time"], replay?.recordedBudgetExceeded("wall_time") ?? (activeSeconds > limit) {
                 try exceed("wall_time", limit: limit, used: activeSeconds)
                 return false
             }
+            state.counters.stepTimes[name, default: .init()].starts = occurrence
             state.currentStep = name
             state.boundInStep = []
             stepStart = clock.now()
@@ -368,6 +386,34 @@ public final class Machine {
         try close(metrics: [:], metricErrors: [:])
     }
 
+    /// In a replay: ends the run the way the record says it ended, where what ended it (a
+    /// command that could not be started) is not re-enacted.
+    func failAsRecorded(_ event: [String: Value]) throws(RecordError) {
+        let reason = event["reason"]?.textIfString ?? "failed"
+        state.status = .failed(reason: reason)
+        log.append("run.failed", event.filter { ["reason", "step", "location"].contains($0.key) })
+        try close(metrics: [:], metricErrors: [:])
+    }
+
+    /// The source of the instruction at `pc`, for a divergence report: an invariant's or a
+    /// metric's own text when `event` is about one.
+    func sourceRange(ofInstructionAt pc: Int, event: [String: Value]?) -> SourceRange? {
+        let name = event?["name"]?.textIfString
+        switch event?["type"]?.textIfString {
+        case "invariant.checked"?: return program.invariants.first { $0.name == name }?.condition.range
+        default: break
+        }
+        guard pc < program.instructions.count else { return nil }
+        switch program.instructions[pc] {
+        case .effect(let call): return call.range
+        case .assign(_, let value): return value.range
+        case .branch(let condition, _): return condition.range
+        case .loopEnd(_, let until?, _, _): return until.range
+        case .startStep(let step), .endStep(let step, _): return ProgramOutline(source).steps[step]
+        default: return nil
+        }
+    }
+
     func exceed(_ budget: String, limit: Double, used: Double) throws(RecordError) {
         log.append("budget.exceeded", ["budget": .string(budget), "limit": .float(limit), "used": .float(used)])
         let shown = budget == "wall_time" ? String(format: "%.1fs", used) : String(Int(used))
@@ -378,6 +424,7 @@ public final class Machine {
     /// Writes the final snapshot, the trace and the metrics.
     private func close(metrics: [String: Value], metricErrors: [String: Value]) throws(RecordError) {
         try checkpoint()
+        guard replay == nil else { return }
         try RunRecord.export(folder: folder, state: state, programHash: programHash, metrics: metrics, metricErrors: metricErrors)
     }
 
@@ -401,6 +448,8 @@ public final class Machine {
     func checkpoint() throws(RecordError) {
         state.counters.activeSeconds = activeSeconds
         segmentStart = clock.now()
+        guard replay == nil else { return }
+        try snapshots?.flush()
         try log.sync()
         state.eventCount = log.count
         state.logLength = log.length

@@ -17,6 +17,8 @@ import Glibc
 ///     response.txt      where a person writes the answer
 ///     tools/            tool.run output, one file per distinct content, named by its SHA-256
 ///     workspace/        the default workspace of tool.read, tool.write and tool.run
+///     snapshots.jsonl   the machine's state before steps, every 64 events or so (for forks)
+///     snapshots.idx     where each snapshot lies, with the step counts at it
 public struct RunFolder: Sendable {
     /// The folder's path.
     public let path: String
@@ -36,6 +38,10 @@ public struct RunFolder: Sendable {
     public var requestFile: String { path + "/pending/request.json" }
     public var responseFile: String { path + "/response.txt" }
     public var defaultWorkspace: String { path + "/workspace" }
+    /// The machine's state before steps began, for forks (see `SnapshotLog`).
+    public var snapshotsFile: String { path + "/snapshots.jsonl" }
+    /// Fixed-width records locating each snapshot (see `SnapshotLog`).
+    public var snapshotIndexFile: String { path + "/snapshots.idx" }
     /// What `tool.run` calls printed, one file per distinct output, named by its SHA-256.
     public var toolsDirectory: String { path + "/tools" }
     var lockFile: String { path + "/lock" }

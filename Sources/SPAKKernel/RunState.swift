@@ -117,8 +117,11 @@ public struct MachineState: Sendable, Equatable {
 
         /// Runs and time of one step name.
         public struct StepTime: Sendable, Equatable {
+            /// Times the step finished (completed or violated).
             public var runs = 0
             public var seconds = 0.0
+            /// Times the step began, a run in progress included: `spak fork --at STEP#N` counts these.
+            public var starts = 0
         }
 
         /// The counters as JSON, as `state.json` and `metrics.json` hold them.
@@ -127,7 +130,9 @@ public struct MachineState: Sendable, Equatable {
                 "steps": .int(steps), "llm_calls": .int(llmCalls), "tool_runs": .int(toolRuns), "tokens": .int(tokens),
                 "estimated_tokens": .int(estimatedTokens),
                 "effects": .int(effects), "active_seconds": .float(activeSeconds),
-                "step_times": .map(stepTimes.mapValues { .map(["runs": .int($0.runs), "seconds": .float($0.seconds)]) }),
+                "step_times": .map(stepTimes.mapValues {
+                    .map(["runs": .int($0.runs), "seconds": .float($0.seconds), "starts": .int($0.starts)])
+                }),
             ])
         }
     }
@@ -208,7 +213,10 @@ extension MachineState {
         if case .map(let times)? = counters["step_times"] {
             for (name, time) in times {
                 guard case .map(let timeFields) = time, case .int(let runs)? = timeFields["runs"] else { continue }
-                self.counters.stepTimes[name] = Counters.StepTime(runs: runs, seconds: timeFields["seconds"]?.number ?? 0)
+                var starts = runs
+                if case .int(let count)? = timeFields["starts"] { starts = count }
+                self.counters.stepTimes[name] = Counters.StepTime(runs: runs, seconds: timeFields["seconds"]?.number ?? 0,
+                                                                  starts: starts)
             }
         }
         self.eventCount = eventCount

@@ -74,6 +74,7 @@ public enum RunStore {
             throw RecordError("cannot create \(finalPath): \(String(cString: strerror(errno)))")
         }
         machine.folder = finalFolder
+        machine.snapshots = SnapshotLog(folder: finalFolder, stepNames: program.stepNames)
         // The default workspace moved with the folder; open it where it now is.
         machine.workspace = try Workspace(path: workspace ?? finalFolder.defaultWorkspace)
         return (machine, lock)
@@ -115,6 +116,7 @@ public enum RunStore {
             throw RecordError("\(folder.stateFile) points past the end of the program (pc \(state.pc))", kind: .corrupt)
         }
         let (recovered, interrupted, recovery) = try recover(folder, state: state)
+        try SnapshotLog.truncate(folder, stepCount: program.stepNames.count, toLogLength: state.logLength)
         let recorded = info["workspace"]?.textIfString
         if workspace == nil, let recorded, !FileManager.default.fileExists(atPath: recorded) {
             throw RecordError("the run's workspace `\(recorded)` does not exist here; pass --workspace DIR", kind: .wrongState)
@@ -126,6 +128,7 @@ public enum RunStore {
         log.secrets = secrets
         let machine = Machine(program: program, source: file, folder: folder, log: log,
                               workspace: try Workspace(path: workspacePath), secrets: secrets, programHash: hash, state: state)
+        machine.snapshots = SnapshotLog(folder: folder, stepNames: program.stepNames)
         machine.recoveredAnswers = recovered
         machine.interruptedEffects = interrupted
         if let recovery {
@@ -209,6 +212,9 @@ public enum RunStore {
         public let status: String
         public let created: String
         public let steps: Int
+        /// For a forked run: the run it was forked from, and the step.
+        public let parent: String?
+        public let forkedAt: String?
     }
 
     /// The runs in a runs folder, oldest first.
@@ -219,8 +225,10 @@ public enum RunStore {
             let folder = RunFolder(path: runsDirectory + "/" + name)
             guard let info = try? folder.readJSON(folder.runFile).fields else { return nil }
             let state = (try? folder.readJSON(folder.stateFile)).flatMap(MachineState.init(decoding:))
+            let fork = info["fork"]?.fields
             return Summary(id: name, task: info["task"]?.textIfString ?? "?", status: state?.status.name ?? "unreadable",
-                           created: info["created"]?.textIfString ?? "", steps: state?.counters.steps ?? 0)
+                           created: info["created"]?.textIfString ?? "", steps: state?.counters.steps ?? 0,
+                           parent: fork?["parent"]?.textIfString, forkedAt: fork?["at"]?.textIfString)
         }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
     }
 
@@ -230,7 +238,7 @@ public enum RunStore {
         path.hasPrefix("/") ? (path as NSString).lastPathComponent : path
     }
 
-    private static func newID(task: String) -> String {
+    static func newID(task: String) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")

@@ -4,10 +4,14 @@ import SPAKSyntax
 
 /// A read-only look at a run (`spak status`): its snapshot, pending request and budgets.
 public struct RunView {
-    let folder: RunFolder
-    let info: [String: Value]
-    let state: MachineState
-    let budgets: [String: Double]
+    /// The run's folder.
+    public let folder: RunFolder
+    /// `run.json`: id, task, parameters, created (and `fork` for a forked run).
+    public let info: [String: Value]
+    /// `state.json`: the last snapshot.
+    public let state: MachineState
+    /// The program's budgets: limit by budget name (`llm.calls`, `llm.tokens`, `tool.runs`, `wall_time`).
+    public let budgets: [String: Double]
 
     /// Reads a run's record without taking its lock or changing anything.
     public init(_ reference: String, runsDirectory: String) throws(RecordError) {
@@ -23,7 +27,7 @@ public struct RunView {
     }
 
     /// The counters a budget limits, by budget name.
-    private var used: [String: Double] {
+    public var used: [String: Double] {
         ["llm.calls": Double(state.counters.llmCalls), "llm.tokens": Double(state.counters.tokens),
          "tool.runs": Double(state.counters.toolRuns), "wall_time": state.counters.activeSeconds]
     }

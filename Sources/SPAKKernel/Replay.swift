@@ -1,0 +1,86 @@
+import Foundation
+import SPAKCheck
+import SPAKDiagnostics
+import SPAKSyntax
+
+/// `spak replay`: re-executes a run's program, or an edited one, with every effect answered
+/// from the record and none performed, checking each event against the record.
+public enum Replay {
+    /// How a replay ended.
+    public enum Outcome: Sendable {
+        /// Every event matched; `status` is where the recorded run stands (`completed`,
+        /// `failed`, or `suspended`/`ready` when it had not ended: the replay matched all of it).
+        case matched(status: String)
+        /// The first place the program did something the record does not hold.
+        case diverged(Divergence)
+    }
+
+    /// What a replay found.
+    public struct Report: Sendable {
+        public let run: String
+        public let outcome: Outcome
+        /// Events compared and found equal.
+        public let matchedEvents: Int
+    }
+
+    /// Replays a run against its own program, or against `edited` (a checked program whose
+    /// templates are read beside it).
+    public static func run(_ folder: RunFolder, edited: CheckedProgram? = nil) throws(RecordError) -> Report {
+        let record = try RecordedRun(folder: folder)
+        var program = record.program
+        var source = record.source
+        var templateDirectory: String?
+        if let edited, let task = edited.parse.program.task {
+            if let fork = record.fork {
+                throw RecordError("run \(folder.id) is a fork of \(fork.parent): its history before \(fork.at) is in that run; "
+                                  + "replay the first run of the line with --program instead", kind: .wrongState)
+            }
+            program = LoweredProgram(task)
+            source = edited.parse.file
+            templateDirectory = (edited.parse.file.path as NSString).deletingLastPathComponent
+        }
+        let session = try ReplaySession(folder: folder, offset: 0, recordIsFinal: record.state.status.isFinal)
+        let machine = record.replayMachine(program: program, source: source, state: try record.origin(), session: session,
+                                           templateDirectory: templateDirectory)
+        if record.fork == nil, let task = source.task {
+            machine.log.append("run.started", ["task": .string(task), "program_hash": .string(record.programHash),
+                                               "parameters": .map(machine.state.variables.filter { $0.key != "feedback" })])
+        }
+        var nobody = SuspendForPerson()
+        let stop = session.halted ? .paused : try machine.run(answers: &nobody)
+        if let failure = session.failure { throw failure }
+        switch stop {
+        case .completed, .failed: session.programEnded()
+        default: break
+        }
+        if case .suspended(let pending) = stop, record.state.status.isFinal { session.noAnswer(to: pending) }
+        guard session.halt == .diverged else {
+            return Report(run: folder.id, outcome: .matched(status: record.state.status.name), matchedEvents: session.matched)
+        }
+        return Report(run: folder.id, outcome: .diverged(divergence(record, machine, session, edited)), matchedEvents: session.matched)
+    }
+
+    private static func divergence(_ record: RecordedRun, _ machine: Machine, _ session: ReplaySession,
+                                   _ edited: CheckedProgram?) -> Divergence {
+        let range = machine.haltedAt.flatMap { machine.sourceRange(ofInstructionAt: $0, event: session.replayed) }
+        let name = edited.map { $0.parse.file.path } ?? "program.spak"
+        let cause = DivergenceCause(
+            old: ProgramOutline(record.source), new: ProgramOutline(machine.source),
+            templates: { path in
+                let recorded = FileManager.default.contents(atPath: record.folder.templatesDirectory + "/" + TemplateFiles.storedPath(path))
+                let nowPath = machine.templateDirectory.map { path.hasPrefix("/") || $0.isEmpty ? path : $0 + "/" + path }
+                    ?? record.folder.templatesDirectory + "/" + TemplateFiles.storedPath(path)
+                let now = FileManager.default.contents(atPath: nowPath)
+                return (recorded.map { String(decoding: $0, as: UTF8.self) }, now.map { String(decoding: $0, as: UTF8.self) })
+            },
+            newName: name)
+        return Divergence(recorded: session.recorded, replayed: session.replayed, step: session.recorded?["step"]?.textIfString ?? session.replayed?["step"]?.textIfString ?? machine.state.currentStep,
+                          location: range.map { "\(name):\(machine.source.location(of: $0.start))" },
+                          cause: cause.explain(recorded: session.recorded, replayed: session.replayed, at: range))
+    }
+}
+
+extension SourceFile {
+    /// The name of the program's task, if it parses.
+    var task: String? { SPAKParser.parse(self).program.task?.name.name }
+}
