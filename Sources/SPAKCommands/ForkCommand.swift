@@ -33,6 +33,7 @@ struct ForkCommand: SpakSubcommand {
 
     @OptionGroup var live: LiveOptions
     @OptionGroup var answers: AnswerOptions
+    @OptionGroup var cassette: CassetteOptions
     @OptionGroup(title: "Model backend") var backend: BackendOptions
     @OptionGroup var location: RunsLocation
 
@@ -51,6 +52,7 @@ struct ForkCommand: SpakSubcommand {
                                          secretVariables: model?.secretVariables ?? [])
             io.out("forked run \(started.machine.runFolder.id) from \(run) at \(started.point) (its event \(started.seq))\n")
             try live.apply(to: started.machine)
+            try cassette.apply(to: started.machine)
             let stop = try started.machine.run(answers: &source)
             return withExtendedLifetime(started.lock) { RunReport.report(stop, machine: started.machine, io: io) }
         } catch {

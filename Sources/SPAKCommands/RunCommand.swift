@@ -37,6 +37,7 @@ struct RunCommand: SpakSubcommand {
 
     @OptionGroup var live: LiveOptions
     @OptionGroup var answers: AnswerOptions
+    @OptionGroup var cassette: CassetteOptions
     @OptionGroup(title: "Model backend") var backend: BackendOptions
     @OptionGroup var location: RunsLocation
 
@@ -65,6 +66,7 @@ struct RunCommand: SpakSubcommand {
             let started = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
                                              workspace: answers.workspace, secretVariables: model?.secretVariables ?? [])
             try live.apply(to: started.machine)
+            try cassette.apply(to: started.machine)
             let stop = try started.machine.run(answers: &source, singleStep: step)
             return withExtendedLifetime(started.lock) { RunReport.report(stop, machine: started.machine, io: io) }
         } catch {

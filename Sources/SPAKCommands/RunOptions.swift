@@ -66,3 +66,28 @@ struct AnswerOptions: ParsableArguments {
         return chain
     }
 }
+
+/// `--cassette FILE`: answers recorded by request content, for hermetic runs.
+struct CassetteOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Record the run's llm.query and tool.run answers into FILE, or play them back from it (nothing asked, nothing executed).",
+        valueName: "FILE"))
+    var cassette: String?
+
+    @Option(help: ArgumentHelp(
+        "once: record if FILE is missing or unfinished, else only play back (a request it lacks stops the run, exit 7); new: also record requests it lacks; all: record everything again.",
+        valueName: "MODE"))
+    var cassetteMode: Cassette.Mode = .once
+
+    func validate() throws {
+        if cassette == nil, cassetteMode != .once { throw ValidationError("--cassette-mode needs --cassette") }
+    }
+
+    /// Gives the machine its cassette, if one was named.
+    func apply(to machine: Machine) throws(RecordError) {
+        guard let cassette else { return }
+        try machine.useCassette(cassette, mode: cassetteMode)
+    }
+}
+
+extension Cassette.Mode: ExpressibleByArgument {}

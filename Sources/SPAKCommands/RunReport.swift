@@ -45,6 +45,7 @@ enum RunReport {
         case .io, .invalidRequest: .usageOrIO
         case .busy: .runBusy
         case .unanswered: .unanswered
+        case .notInCassette: .diverged
         case .unknownRun, .corrupt, .programChanged, .wrongState: .runUnusable
         }
     }

@@ -33,6 +33,7 @@ struct StepCommand: SpakSubcommand {
 
     @OptionGroup var live: LiveOptions
     @OptionGroup var answers: AnswerOptions
+    @OptionGroup var cassette: CassetteOptions
     @OptionGroup(title: "Model backend") var backend: BackendOptions
     @OptionGroup var location: RunsLocation
 
@@ -44,6 +45,7 @@ struct StepCommand: SpakSubcommand {
                                            secretVariables: model?.secretVariables ?? [])
             let machine = opened.machine
             try live.apply(to: machine)
+            try cassette.apply(to: machine)
             if let recovery = opened.recovery { io.err("spak: note: \(recovery)\n") }
             guard case .suspended(let pending) = machine.state.status else {
                 if resume, response != nil {

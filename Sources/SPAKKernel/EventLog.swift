@@ -20,6 +20,8 @@ public struct RecordError: Error, Sendable, CustomStringConvertible {
         case wrongState
         /// Another process holds the run.
         case busy
+        /// A cassette that only plays back holds no answer to a request.
+        case notInCassette
         /// What was asked names something the run does not have (a step it never ran).
         case invalidRequest
         /// The source asked for an answer failed (a model server that gave up, a responder

@@ -58,6 +58,20 @@ extension Machine {
                 try apply(recorded, to: pending)
                 return
             }
+            if let cassette {
+                let answer: Answer?
+                do {
+                    answer = try cassette.answer(for: pending)
+                } catch {
+                    record(AnswerFailure(error.message), for: pending)
+                    try suspend(pending)
+                    throw error
+                }
+                if let answer {
+                    try apply(answer, to: pending)
+                    return
+                }
+            }
             if effect == "tool.run", let toolRunner {
                 let answer: Answer
                 do {
@@ -104,6 +118,9 @@ extension Machine {
         let usage = pending.effect == "llm.query" ? answer.usage ?? estimatedUsage(pending, reply: result.text) : nil
         if let usage { fields["usage"] = usage.value }
         log.append("effect.answered", fields)
+        if let cassette, pending.effect == "llm.query" || pending.effect == "tool.run", !answer.answeredBy.hasPrefix("cassette: ") {
+            try cassette.record(pending, result: result, usage: answer.usage)
+        }
         switch pending.effect {
         case "llm.query":
             state.counters.llmCalls += 1

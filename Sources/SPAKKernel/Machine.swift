@@ -39,6 +39,8 @@ public final class Machine {
     var interruptedEffects: Set<Int> = []
     /// Snapshots before steps, for forks; `nil` in a replay, which writes nothing.
     var snapshots: SnapshotLog?
+    /// Answers recorded by content (`--cassette`): played back before any other source.
+    var cassette: Cassette?
     /// Set for a replay: events are checked against the record and effects answered from it.
     var replay: ReplaySession?
     /// Where template files are read from, when not from the run folder's copies (a replay
@@ -50,6 +52,8 @@ public final class Machine {
     public var folderPath: String { folder.path }
     /// The run folder.
     public var runFolder: RunFolder { folder }
+    /// The workspace's folder (absolute, symbolic links resolved).
+    public var workspaceRoot: String { workspace.root }
     /// In a replay, the instruction the machine halted at (where a divergence shows).
     private(set) var haltedAt: Int?
     private var segmentStart = 0.0
@@ -131,6 +135,12 @@ public final class Machine {
         } catch {
             throw RecordError("cannot confine commands to the workspace: \(error)")
         }
+    }
+
+    /// Plays back (and, when recording, fills) the cassette at `path` for this run's
+    /// `llm.query` and `tool.run` requests; a `tool.run` it answers is not executed.
+    public func useCassette(_ path: String, mode: Cassette.Mode) throws(RecordError) {
+        cassette = try Cassette(path: path, mode: mode, secrets: secrets)
     }
 
     /// Answers the request the run is suspended on, then goes on like `run`.
@@ -425,6 +435,7 @@ public final class Machine {
     private func close(metrics: [String: Value], metricErrors: [String: Value]) throws(RecordError) {
         try checkpoint()
         guard replay == nil else { return }
+        try cassette?.finish()
         try RunRecord.export(folder: folder, state: state, programHash: programHash, metrics: metrics, metricErrors: metricErrors)
     }
 
