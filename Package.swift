@@ -49,10 +49,12 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // Reading recorded runs: `spak trace show` and `spak trace diff`, fork histories.
+        .target(name: "SPAKTrace", dependencies: ["SPAKKernel", "SPAKSyntax"]),
         .target(
             name: "SPAKCommands",
             dependencies: [
-                "SPAKKernel", "SPAKBackends", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
+                "SPAKKernel", "SPAKBackends", "SPAKTrace", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "SPAKSyntaxTests", dependencies: ["SPAKSyntax", "SPAKTestSupport"]),
         .testTarget(name: "SPAKCheckTests", dependencies: ["SPAKCheck", "SPAKTestSupport"]),
         .testTarget(name: "SPAKKernelTests", dependencies: ["SPAKKernel", "SPAKTestSupport"]),
+        .testTarget(name: "SPAKTraceTests", dependencies: ["SPAKTrace", "SPAKKernel", "SPAKTestSupport"]),
         .testTarget(name: "SPAKBackendsTests", dependencies: ["SPAKBackends", "SPAKKernel", "SPAKTestSupport"]),
         .testTarget(
             name: "SPAKCommandsTests", dependencies: ["SPAKCommands", "SPAKCheck", "SPAKTestSupport"], exclude: ["Snapshots"]),

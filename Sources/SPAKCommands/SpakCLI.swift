@@ -19,7 +19,7 @@ struct Spak: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [CheckCommand.self, ParseCommand.self, FormatCommand.self, RunCommand.self, StepCommand.self,
-                      StatusCommand.self, RunsCommand.self]
+                      StatusCommand.self, RunsCommand.self, TraceCommand.self]
     )
 }
 
