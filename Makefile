@@ -11,7 +11,7 @@ LLM_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS_RELEASE=-O1 -DCMAKE_CXX_FLAG
 SPAK := .build/debug/spak
 EXAMPLES := examples/*.spak examples/kernels/*.spak
 
-.PHONY: demo build test test-swift test-python bench bench-check bench-kernel bench-tools bench-backends local-llm clean
+.PHONY: demo build test test-swift test-python bench bench-check bench-kernel bench-tools bench-backends bench-replay local-llm clean
 
 ## The main job: build spak, check the shipped agents, and run one offline end to end, its
 ## answers taken from a prepared file (no network, no GPU).
@@ -73,13 +73,19 @@ bench-tools:
 	swift build -c release --static-swift-stdlib --scratch-path .build-static
 	python3 bench/tools_bench.py --spak .build-static/release/spak
 
+## Time travel: `spak replay` of about 10 and 10,000 events, and `spak fork` latency at about 10
+## and 10,000 events of history.
+bench-replay:
+	swift build -c release --static-swift-stdlib --scratch-path .build-static
+	python3 bench/replay_bench.py --spak .build-static/release/spak
+
 ## Model backends: a call's cost over a raw HTTP request to the same local server (canned, and
 ## the real model when .venv-llm exists), and the cost of a retry cycle.
 bench-backends:
 	swift build -c release --static-swift-stdlib --scratch-path .build-static
 	python3 bench/backends_bench.py --spak .build-static/release/spak
 
-bench: bench-check bench-kernel bench-tools bench-backends
+bench: bench-check bench-kernel bench-tools bench-backends bench-replay
 
 clean:
 	rm -rf .build .build-static $(VENV) $(LLM_VENV) .venv-bench bench/out

@@ -79,11 +79,7 @@ public final class Cassette {
         }
         recording = mode != .once || !ended
         lines = count
-        if count == 0 {
-            try append(["format": .string("spak-cassette"), "version": .int(1)], replacing: true)
-        } else if ended && recording {
-            throw RecordError("\(path) is complete; use --cassette-mode all to record it again", kind: .invalidRequest)
-        }
+        if count == 0 { try append(["format": .string("spak-cassette"), "version": .int(1)], replacing: true) }
     }
 
     /// The content key of a request: SHA-256 of its effect and request as the trace records them.
