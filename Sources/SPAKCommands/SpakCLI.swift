@@ -15,11 +15,12 @@ struct Spak: ParsableCommand {
             invariants and metrics. Exit codes: 0 success, 1 errors in the input or a failed run, \
             2 usage or I/O error, 3 run suspended (waiting for an answer), 4 no such run or an \
             unusable run record, 5 run in use by another process, 6 run suspended because its \
-            answer source failed (a model server that gave up; resume it later).
+            answer source failed (a model server that gave up; resume it later), 7 a replay \
+            diverged from its record (or a cassette held no answer).
             """,
         version: "0.1.0",
         subcommands: [CheckCommand.self, ParseCommand.self, FormatCommand.self, RunCommand.self, StepCommand.self,
-                      StatusCommand.self, RunsCommand.self, TraceCommand.self]
+                      StatusCommand.self, RunsCommand.self, ReplayCommand.self, ForkCommand.self, TestCommand.self, TraceCommand.self]
     )
 }
 

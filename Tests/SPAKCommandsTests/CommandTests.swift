@@ -168,10 +168,11 @@ struct FormatCommandTests {
 struct HelpSnapshotTests {
     @Test("help matches its snapshot", arguments: [
         ["--help"], ["check", "--help"], ["parse", "--help"], ["fmt", "--help"], ["run", "--help"], ["step", "--help"],
-        ["status", "--help"], ["runs", "--help"],
+        ["status", "--help"], ["runs", "--help"], ["replay", "--help"], ["fork", "--help"], ["test", "--help"],
+        ["trace", "show", "--help"], ["trace", "diff", "--help"],
     ])
     func help(arguments: [String]) throws {
-        let name = (arguments.count == 1 ? "spak" : arguments[0]) + "-help.txt"
+        let name = (arguments.count == 1 ? "spak" : arguments.dropLast().joined(separator: "-")) + "-help.txt"
         let path = Repository.path("Tests/SPAKCommandsTests/Snapshots/" + name)
         let output = runSpak(arguments).out
         if ProcessInfo.processInfo.environment["SPAK_RECORD"] == "1" {
