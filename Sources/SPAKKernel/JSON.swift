@@ -84,7 +84,12 @@ public enum JSON {
 
     /// Parses a JSON text (surrounding whitespace allowed).
     public static func parse(_ text: String) throws(ParseError) -> Value {
-        var parser = Parser(bytes: Array(text.utf8))
+        try parse(bytes: Array(text.utf8))
+    }
+
+    /// Parses JSON from UTF-8 bytes (a line of the event log, without making a string of it first).
+    public static func parse(bytes: [UInt8]) throws(ParseError) -> Value {
+        var parser = Parser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
@@ -100,7 +105,12 @@ public enum JSON {
         func error(_ message: String) -> ParseError { ParseError(message: message, offset: index) }
 
         mutating func skipWhitespace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func value(depth: Int) throws(ParseError) -> Value {
@@ -166,6 +176,18 @@ public enum JSON {
 
         mutating func string() throws(ParseError) -> String {
             index += 1
+            // Most strings have no escape: they are copied whole.
+            let start = index
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    return String(decoding: bytes[start..<index - 1], as: UTF8.self)
+                }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                index += 1
+            }
+            index = start
             var out: [UInt8] = []
             while index < bytes.count {
                 let byte = bytes[index]

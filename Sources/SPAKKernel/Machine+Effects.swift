@@ -284,7 +284,7 @@ extension Machine {
 
     private func render(_ template: String, at range: SourceRange) throws -> String {
         do {
-            return try TemplateRenderer.render(template, variables: state.variables)
+            return try templates.render(template, variables: state.variables)
         } catch {
             throw RuntimeError(error.message, at: range)
         }

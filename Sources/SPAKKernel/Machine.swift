@@ -46,6 +46,8 @@ public final class Machine {
     /// Where template files are read from, when not from the run folder's copies (a replay
     /// of an edited program reads the program's own).
     var templateDirectory: String?
+    /// Renders prompts and commands (keeping each template parsed).
+    let templates = TemplateRenderer()
     /// The metrics computed when the run completed.
     public private(set) var finalMetrics: [String: Value] = [:]
     /// The run folder's path.

@@ -29,7 +29,7 @@ final class RecordedEventReader {
                 let line = buffer[position..<newline]
                 position = newline + 1
                 guard !line.isEmpty else { continue }
-                guard case .map(let event)? = try? JSON.parse(String(decoding: line, as: UTF8.self)) else {
+                guard case .map(let event)? = try? JSON.parse(bytes: Array(line)) else {
                     // A bad line followed by more data is damage, not a torn end.
                     if try fill() || position < buffer.count {
                         throw RecordError("\(path) is damaged: a line is not an event", kind: .corrupt)

@@ -57,7 +57,7 @@ final class ReplaySession {
             var attempts: [Value] = []
             do {
                 while let event = try reader.next() {
-                    if EventComparison.essence(of: event) != nil {
+                    if EventComparison.isEssential(event) {
                         upcoming = Upcoming(event: event, attempts: attempts)
                         break
                     }
@@ -76,7 +76,7 @@ final class ReplaySession {
 
     /// Checks an event the machine logged against the record.
     func observe(_ event: inout [String: Value]) {
-        guard halt == nil, let essence = EventComparison.essence(of: event) else { return }
+        guard halt == nil, EventComparison.isEssential(event) else { return }
         guard let next = peek() else {
             if halt != nil { return }
             if recordIsFinal {
@@ -87,7 +87,7 @@ final class ReplaySession {
             }
             return
         }
-        guard EventComparison.essence(of: next.event) == essence else {
+        guard EventComparison.sameEssence(next.event, event) else {
             recorded = next.event
             replayed = event
             halt = .diverged

@@ -1,12 +1,16 @@
 import Mustache
 
 /// Renders Mustache templates over the run's variables, as plain text (no HTML escaping):
-/// a prompt or a command must reach the model or the program exactly as written.
-enum TemplateRenderer {
-    static func render(_ template: String, variables: [String: Value]) throws(RuntimeErrorText) -> String {
+/// a prompt or a command must reach the model or the program exactly as written. Each
+/// template is parsed once per machine: a loop renders the same few templates again and again.
+final class TemplateRenderer {
+    private var parsed: [String: MustacheTemplate] = [:]
+
+    func render(_ template: String, variables: [String: Value]) throws(RuntimeErrorText) -> String {
         do {
-            let parsed = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + template)
-            return parsed.render(context(variables))
+            let compiled = try parsed[template] ?? MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + template)
+            parsed[template] = compiled
+            return compiled.render(Self.context(variables))
         } catch {
             throw RuntimeErrorText(message: "the template is not valid Mustache: \(error)")
         }
