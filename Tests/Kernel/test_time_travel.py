@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from conftest import FIXTURES, REPO_ROOT, normalized_events, run_folders, spak
@@ -185,6 +186,9 @@ def test_fork_at_first_middle_and_last_step_of_a_long_loop(occurrence: int, tmp_
     assert first["type"] == "run.forked" and first["seq"] == info["fork"]["seq"]
     assert json.loads((child / "metrics.json").read_text())["metrics"] == {"items": LONG, "last": LONG}
     assert "matches its record" in replay(child, code=0)
+    schemas = REPO_ROOT / "docs" / "schema"
+    jsonschema.validate(json.loads((child / "trace.json").read_text()), json.loads((schemas / "trace.schema.json").read_text()))
+    jsonschema.validate(json.loads((child / "metrics.json").read_text()), json.loads((schemas / "metrics.schema.json").read_text()))
 
 
 def test_fork_with_another_answer_then_lineage_and_errors(tmp_path: Path) -> None:
