@@ -13,10 +13,11 @@ public struct CommandIO: Sendable {
         self.err = err
     }
 
-    /// The process's standard output and standard error.
+    /// The process's standard output and standard error. A reader that went away (`spak … |
+    /// head -1`) loses the rest of the text; the command still finishes its work.
     public static let standard = CommandIO(
-        out: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
-        err: { text in FileHandle.standardError.write(Data(text.utf8)) })
+        out: { text in try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8)) },
+        err: { text in try? FileHandle.standardError.write(contentsOf: Data(text.utf8)) })
 }
 
 /// The exit codes every `spak` command uses (documented in docs/cli.md).

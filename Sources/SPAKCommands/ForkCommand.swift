@@ -48,11 +48,12 @@ struct ForkCommand: SpakSubcommand {
             let model = try backend.backend(io: io, otherSources: answers.namesSources || response != nil)
             var source = try answers.source(backend: model)
             if let first { source.sources.insert(FirstAnswer(answer: first), at: 0) }
+            let tape = try cassette.open(startsRun: true)
             let started = try Fork.start(run, at: point, runsDirectory: location.runsDir, workspace: answers.workspace,
                                          secretVariables: model?.secretVariables ?? [])
             io.out("forked run \(started.machine.runFolder.id) from \(run) at \(started.point) (its event \(started.seq))\n")
             try live.apply(to: started.machine)
-            try cassette.apply(to: started.machine)
+            if let tape { try started.machine.attach(tape) }
             let stop = try started.machine.run(answers: &source)
             return withExtendedLifetime(started.lock) { RunReport.report(stop, machine: started.machine, io: io) }
         } catch {

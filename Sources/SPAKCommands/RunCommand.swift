@@ -63,10 +63,11 @@ struct RunCommand: SpakSubcommand {
         do {
             let model = try backend.backend(io: io, otherSources: answers.namesSources)
             var source = try answers.source(backend: model)
+            let tape = try cassette.open(startsRun: true)
             let started = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
                                              workspace: answers.workspace, secretVariables: model?.secretVariables ?? [])
             try live.apply(to: started.machine)
-            try cassette.apply(to: started.machine)
+            if let tape { try started.machine.attach(tape) }
             let stop = try started.machine.run(answers: &source, singleStep: step)
             return withExtendedLifetime(started.lock) { RunReport.report(stop, machine: started.machine, io: io) }
         } catch {

@@ -75,7 +75,7 @@ struct CassetteOptions: ParsableArguments {
     var cassette: String?
 
     @Option(help: ArgumentHelp(
-        "once: record if FILE is missing or unfinished, else only play back (a request it lacks stops the run, exit 7); new: also record requests it lacks; all: record everything again.",
+        "once: record if FILE is missing or unfinished, else only play back (a request it lacks stops the run, exit 7); new: also record requests it lacks; all: record everything again; play: only play back.",
         valueName: "MODE"))
     var cassetteMode: Cassette.Mode = .once
 
@@ -83,10 +83,10 @@ struct CassetteOptions: ParsableArguments {
         if cassette == nil, cassetteMode != .once { throw ValidationError("--cassette-mode needs --cassette") }
     }
 
-    /// Gives the machine its cassette, if one was named.
-    func apply(to machine: Machine) throws(RecordError) {
-        guard let cassette else { return }
-        try machine.useCassette(cassette, mode: cassetteMode)
+    /// Opens the cassette, if one was named: before a run is created, so a bad one leaves nothing behind.
+    func open(startsRun: Bool) throws(RecordError) -> Cassette? {
+        guard let cassette else { return nil }
+        return try Cassette(path: cassette, mode: cassetteMode, startsRun: startsRun)
     }
 }
 

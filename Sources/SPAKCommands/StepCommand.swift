@@ -41,11 +41,12 @@ struct StepCommand: SpakSubcommand {
         do {
             let model = try backend.backend(io: io, otherSources: answers.namesSources)
             var source = try answers.source(backend: model)
+            let tape = try cassette.open(startsRun: false)
             let opened = try RunStore.open(run, runsDirectory: location.runsDir, workspace: answers.workspace,
                                            secretVariables: model?.secretVariables ?? [])
             let machine = opened.machine
             try live.apply(to: machine)
-            try cassette.apply(to: machine)
+            if let tape { try machine.attach(tape) }
             if let recovery = opened.recovery { io.err("spak: note: \(recovery)\n") }
             guard case .suspended(let pending) = machine.state.status else {
                 if resume, response != nil {
@@ -86,6 +87,7 @@ struct StepCommand: SpakSubcommand {
         let responseFile = machine.runFolder.responseFile
         let consumed = machine.runFolder.pendingDirectory + "/answer-\(pending.index).txt"
         if let response { return ResponseText.answer(fromFile: response, io: io) }
+        if let recorded = try machine.cassetteAnswerForPending() { return recorded }
         if let data = FileManager.default.contents(atPath: consumed) {
             return ResponseText.answer(data, from: "response-file", io: io)
         }

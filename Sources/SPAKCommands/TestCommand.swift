@@ -87,12 +87,13 @@ struct TestCommand: SpakSubcommand {
             // Without --record nothing but the cassette answers, whatever the environment says.
             let model = record ? try backend.backend(io: io, otherSources: answers.namesSources) : nil
             var source = record ? try answers.source(backend: model) : AnswerChain(sources: [])
+            let tape = try Cassette(path: spec.cassette, mode: record ? .once : .play, startsRun: true)
             let started = try RunStore.start(checked, parameters: values, runsDirectory: runsDir, workspace: answers.workspace,
                                              secretVariables: model?.secretVariables ?? [])
             runID = started.machine.runFolder.id
             if let files = spec.workspace { try Self.copyContents(of: files, into: started.machine.workspaceRoot) }
             try live.apply(to: started.machine)
-            try started.machine.useCassette(spec.cassette, mode: .once)
+            try started.machine.attach(tape)
             let stop = try withExtendedLifetime(started.lock) { try started.machine.run(answers: &source) }
             var problems = try spec.expectations.failures(of: started.machine.runFolder)
             if case .suspended(let pending) = stop, spec.expectations.status != "suspended" {

@@ -20,8 +20,10 @@ public final class Cassette {
         case once
         /// Play back what it holds; answer other requests from the usual sources and add them.
         case new
-        /// Record everything again (the file is replaced).
+        /// Record everything again (the file is replaced when a run starts).
         case all
+        /// Only play back, even a cassette whose recording never ended; never write.
+        case play
     }
 
     /// One recorded answer.
@@ -39,19 +41,26 @@ public final class Cassette {
     public let path: String
     private var entries: [String: [Entry]] = [:]
     private var order: [Entry] = []
+    /// Per key: entries already used by the run (played back, or recorded by it).
     private var used: [String: Int] = [:]
     /// Whether answers not found are recorded (rather than stopping the run).
     public let recording: Bool
     private var lines: Int
-    private let secrets: Secrets
+    /// Whether the next write starts the file (with its header) anew.
+    private var startsFile: Bool
+    /// Answers this process added.
+    private var recorded = 0
+    /// Removed from what is recorded; the machine's own, once attached.
+    var secrets = Secrets.none
 
-    /// Opens (or starts) a cassette.
-    public init(path: String, mode: Mode, secrets: Secrets = .none) throws(RecordError) {
+    /// Opens a cassette (nothing is written until an answer is recorded). `startsRun`: the
+    /// run starts now (`all` then records the file anew; on a resumed run it goes on adding).
+    public init(path: String, mode: Mode, startsRun: Bool) throws(RecordError) {
         self.path = path
-        self.secrets = secrets
         var ended = false
         var count = 0
-        if mode != .all, let data = FileManager.default.contents(atPath: path) {
+        let replaces = mode == .all && startsRun
+        if !replaces, let data = FileManager.default.contents(atPath: path) {
             for (offset, text) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
                 count = offset + 1
                 guard case .map(let fields)? = try? JSON.parse(String(text)) else {
@@ -77,9 +86,18 @@ public final class Cassette {
                 order.append(entry)
             }
         }
-        recording = mode != .once || !ended
-        lines = count
-        if count == 0 { try append(["format": .string("spak-cassette"), "version": .int(1)], replacing: true) }
+        if mode == .play, count == 0 {
+            throw RecordError("cannot read the cassette \(path)", kind: .invalidRequest)
+        }
+        recording = mode == .new || mode == .all || (mode == .once && !ended)
+        lines = replaces ? 0 : count
+        startsFile = lines == 0
+    }
+
+    /// Counts the answers a run already took (or gave) for each request, so a resumed run
+    /// goes on with the next recorded answer to a repeated request.
+    func noteAnswered(_ effect: String, request: Value) {
+        used[Self.key(effect: effect, request: request), default: 0] += 1
     }
 
     /// The content key of a request: SHA-256 of its effect and request as the trace records them.
@@ -104,7 +122,10 @@ public final class Cassette {
         guard !recording else { return nil }
         var message = "the cassette \(path) holds no answer to \(pending.effect) in step `\(pending.step)` "
             + "(program.spak:\(pending.location)); the run waits at this request"
-        if let closest = closest(to: pending) {
+        if let recorded = entries[key] {
+            message += "\n  it holds \(recorded.count) answer\(recorded.count == 1 ? "" : "s") to this very request, all used: "
+                + "the run asks it more often than the recorded one did"
+        } else if let closest = closest(to: pending) {
             message += "\n  closest recorded request (\(path):\(closest.line)):\n"
                 + String(Divergence.difference(closest.request, pending.request, path: "request").dropLast())
         }
@@ -125,21 +146,29 @@ public final class Cassette {
     /// Adds an answer the run got elsewhere (when recording).
     func record(_ pending: PendingRequest, result: Value, usage: TokenUsage?) throws(RecordError) {
         guard recording else { return }
+        used[Self.key(effect: pending.effect, request: pending.request), default: 0] += 1
         var entry: [String: Value] = ["key": .string(Self.key(effect: pending.effect, request: pending.request)),
                                       "effect": .string(pending.effect), "step": .string(pending.step),
                                       "request": pending.request, "result": secrets.redact(result)]
         if let usage { entry["usage"] = usage.value }
-        try append(entry, replacing: false)
+        try append(entry)
+        recorded += 1
     }
 
     /// Marks the recording complete (the run ended): from now on `once` only plays it back.
     func finish() throws(RecordError) {
         guard recording else { return }
-        try append(["format": .string("spak-cassette-end"), "entries": .int(lines - 1)], replacing: false)
+        try append(["format": .string("spak-cassette-end"), "entries": .int(order.count + recorded)])
     }
 
-    private func append(_ line: [String: Value], replacing: Bool) throws(RecordError) {
+    private func append(_ line: [String: Value]) throws(RecordError) {
         var bytes: [UInt8] = []
+        let replacing = startsFile
+        if startsFile {
+            JSON.write(.map(["format": .string("spak-cassette"), "version": .int(1)]), to: &bytes)
+            bytes.append(0x0A)
+            lines += 1
+        }
         JSON.write(.map(line), to: &bytes)
         bytes.append(0x0A)
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (replacing ? O_TRUNC : O_APPEND)
@@ -150,6 +179,7 @@ public final class Cassette {
         guard written == bytes.count, fsync(descriptor) == 0 else {
             throw RecordError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
+        startsFile = false
         lines += 1
     }
 }

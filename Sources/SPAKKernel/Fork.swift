@@ -60,8 +60,9 @@ public enum Fork {
     /// Which time the step began, checked against the run.
     private static func resolve(_ point: Point, in run: RecordedRun) throws(RecordError) -> Int {
         guard run.program.stepStarts[point.step] != nil else {
-            throw RecordError("run \(run.folder.id) has no step `\(point.step)`; its steps are "
-                              + run.program.stepNames.map { "`\($0)`" }.joined(separator: ", "), kind: .invalidRequest)
+            let steps = run.program.stepNames.map { "`\($0)`" }.joined(separator: ", ")
+            throw RecordError("run \(run.folder.id) has no step `\(point.step)`"
+                              + (steps.isEmpty ? " (its program has no steps)" : "; its steps are \(steps)"), kind: .invalidRequest)
         }
         let began = run.state.counters.stepTimes[point.step]?.starts ?? 0
         guard began > 0 else {
@@ -119,6 +120,7 @@ public enum Fork {
         state.eventCount = seq
         state.logLength = 0
         state.answersUsed = 0  // the fork's --answers file, if any, is read from its first line
+        state.counters.activeSeconds = machine.activeSeconds
         state.status = .ready
         return (state, seq)
     }

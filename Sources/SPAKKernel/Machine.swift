@@ -139,10 +139,29 @@ public final class Machine {
         }
     }
 
-    /// Plays back (and, when recording, fills) the cassette at `path` for this run's
-    /// `llm.query` and `tool.run` requests; a `tool.run` it answers is not executed.
-    public func useCassette(_ path: String, mode: Cassette.Mode) throws(RecordError) {
-        cassette = try Cassette(path: path, mode: mode, secrets: secrets)
+    /// Plays back (and, when recording, fills) a cassette for this run's `llm.query` and
+    /// `tool.run` requests; a `tool.run` it answers is not executed. The answers the run
+    /// already has count as used, so a resumed run takes the next answer to a repeated request.
+    public func attach(_ cassette: Cassette) throws(RecordError) {
+        cassette.secrets = secrets
+        let reader = try RecordedEventReader(path: folder.eventsFile, offset: 0)
+        var requests: [Int: (String, Value)] = [:]
+        while let event = try reader.next() {
+            guard case .int(let index)? = event["index"], let effect = event["effect"]?.textIfString,
+                  effect == "llm.query" || effect == "tool.run" else { continue }
+            switch event["type"]?.textIfString {
+            case "effect.requested": requests[index] = (effect, event["request"] ?? .null)
+            case "effect.answered": if let (effect, request) = requests[index] { cassette.noteAnswered(effect, request: request) }
+            default: break
+            }
+        }
+        self.cassette = cassette
+    }
+
+    /// The cassette's answer to the request the run waits on (`nil`: it has none and records).
+    public func cassetteAnswerForPending() throws(RecordError) -> Answer? {
+        guard case .suspended(let pending) = state.status, let cassette else { return nil }
+        return try cassette.answer(for: pending)
     }
 
     /// Answers the request the run is suspended on, then goes on like `run`.
@@ -212,8 +231,13 @@ public final class Machine {
         case .startStep(let name):
             let occurrence = (state.counters.stepTimes[name]?.starts ?? 0) + 1
             if let replay, replay.haltsBefore(step: name, occurrence: occurrence) { return false }
-            snapshots?.takeIfDue(state, programHash: programHash, eventCount: log.count, logLength: log.length)
-            if let limit = program.budgets["wall_time"], replay?.recordedBudgetExceeded("wall_time") ?? (activeSeconds > limit) {
+            if let snapshots {
+                var snapshot = state
+                snapshot.counters.activeSeconds = activeSeconds
+                snapshots.takeIfDue(snapshot, programHash: programHash, eventCount: log.count, logLength: log.length)
+            }
+            if let limit = program.budgets["wall_time"],
+               replay.map({ $0.recordedBudgetExceeded("wall_time") != nil }) ?? (activeSeconds > limit) {
                 try exceed("wall_time", limit: limit, used: activeSeconds)
                 return false
             }
@@ -426,7 +450,8 @@ public final class Machine {
         }
     }
 
-    func exceed(_ budget: String, limit: Double, used: Double) throws(RecordError) {
+    func exceed(_ budget: String, limit: Double, used measured: Double) throws(RecordError) {
+        let used = replay?.recordedBudgetExceeded(budget)?["used"]?.number ?? measured
         log.append("budget.exceeded", ["budget": .string(budget), "limit": .float(limit), "used": .float(used)])
         let shown = budget == "wall_time" ? String(format: "%.1fs", used) : String(Int(used))
         let written = budget == "wall_time" ? "\(Int(limit))s" : String(Int(limit))

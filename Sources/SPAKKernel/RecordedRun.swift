@@ -63,7 +63,7 @@ struct RecordedRun {
                        templateDirectory: String?) -> Machine {
         let log = EventLog(observing: { session.observe(&$0) }, count: state.eventCount)
         let machine = Machine(program: program, source: source, folder: folder, log: log, workspace: ClosedDoor(),
-                              programHash: programHash, state: state)
+                              clock: RecordedClock(session), programHash: programHash, state: state)
         machine.replay = session
         machine.templateDirectory = templateDirectory
         return machine

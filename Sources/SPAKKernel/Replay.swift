@@ -33,18 +33,30 @@ public enum Replay {
         if let edited, let task = edited.parse.program.task {
             if let fork = record.fork {
                 throw RecordError("run \(folder.id) is a fork of \(fork.parent): its history before \(fork.at) is in that run; "
-                                  + "replay the first run of the line with --program instead", kind: .wrongState)
+                                  + "replay the first run of the line with --program instead", kind: .invalidRequest)
             }
             program = LoweredProgram(task)
             source = edited.parse.file
             templateDirectory = (edited.parse.file.path as NSString).deletingLastPathComponent
         }
+        if record.state.status.isFinal, SnapshotLog.size(of: folder.eventsFile) < record.state.logLength {
+            throw RecordError("\(folder.eventsFile) is shorter than the run's last snapshot says: the record is damaged", kind: .corrupt)
+        }
         let session = try ReplaySession(folder: folder, offset: 0, recordIsFinal: record.state.status.isFinal)
-        let machine = record.replayMachine(program: program, source: source, state: try record.origin(), session: session,
+        var origin = try record.origin()
+        if let edited, let task = edited.parse.program.task {
+            // Parameters the edited program adds take their defaults; the run's own are kept.
+            let declared = Set(task.parameters.map(\.name.name))
+            let given = origin.variables.filter { declared.contains($0.key) }.map { ($0.key, $0.value.text) }
+            for (name, value) in (try? Parameters.resolve(given, for: task)) ?? [:] where origin.variables[name] == nil {
+                origin.variables[name] = value
+            }
+        }
+        let machine = record.replayMachine(program: program, source: source, state: origin, session: session,
                                            templateDirectory: templateDirectory)
         if record.fork == nil, let task = source.task {
             machine.log.append("run.started", ["task": .string(task), "program_hash": .string(record.programHash),
-                                               "parameters": .map(machine.state.variables.filter { $0.key != "feedback" })])
+                                               "parameters": record.info["parameters"] ?? .map([:])])
         }
         var nobody = SuspendForPerson()
         let stop = session.halted ? .paused : try machine.run(answers: &nobody)

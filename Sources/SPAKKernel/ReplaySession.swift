@@ -25,6 +25,11 @@ final class ReplaySession {
     private let recordIsFinal: Bool
     private var upcoming: Upcoming?
     private var readAll = false
+    /// The time of the last event matched, and the time the recorded run spent waiting for
+    /// answers between processes (from `run.suspended` to `run.resumed`), for `RecordedClock`.
+    private var lastTime = 0.0
+    private var suspendedAt: Double?
+    private var waited = 0.0
     /// The fork target: stop before this step begins for this time.
     let target: (step: String, occurrence: Int)?
 
@@ -61,8 +66,16 @@ final class ReplaySession {
                         upcoming = Upcoming(event: event, attempts: attempts)
                         break
                     }
-                    if event["type"] == .string("effect.attempt") {
+                    switch event["type"]?.textIfString {
+                    case "effect.attempt":
                         attempts.append(.map(event.filter { !["index", "seq", "time", "type"].contains($0.key) }))
+                    case "run.suspended":
+                        suspendedAt = event["time"]?.number
+                    case "run.resumed":
+                        if let since = suspendedAt, let time = event["time"]?.number { waited += max(0, time - since) }
+                        suspendedAt = nil
+                    default:
+                        break
                     }
                 }
                 if upcoming == nil { readAll = true }
@@ -94,6 +107,7 @@ final class ReplaySession {
             return
         }
         matched += 1
+        lastTime = next.event["time"]?.number ?? lastTime
         upcoming = nil
     }
 
@@ -113,11 +127,18 @@ final class ReplaySession {
         return true
     }
 
-    /// Whether the record says a budget ran out here (the clock is an input the record holds:
-    /// a replay does not measure time).
-    func recordedBudgetExceeded(_ budget: String) -> Bool {
-        guard halt == nil, let next = peek() else { return false }
-        return next.event["type"] == .string("budget.exceeded") && next.event["budget"] == .string(budget)
+    /// The record's `budget.exceeded` event for `budget`, if the budget ran out here (the
+    /// clock is an input the record holds: a replay does not measure time).
+    func recordedBudgetExceeded(_ budget: String) -> [String: Value]? {
+        guard halt == nil, let next = peek(), next.event["type"] == .string("budget.exceeded"),
+              next.event["budget"] == .string(budget) else { return nil }
+        return next.event
+    }
+
+    /// The recorded run's clock at this point: when the next event was logged (or the last,
+    /// at the end), less the time it spent waiting for answers.
+    func recordedNow() -> Double {
+        (peek()?.event["time"]?.number ?? lastTime) - waited
     }
 
     /// The recorded end of the run right after a request it made, if that is what the record
@@ -154,4 +175,14 @@ final class ReplaySession {
         if case .int(let used)? = event["answers_used"] { answer.answersUsed = used }
         return answer
     }
+}
+
+/// The clock of a replay: the recorded run's own, so step durations, active seconds and the
+/// `wall_time` budget come out as that run measured them.
+final class RecordedClock: Clock, @unchecked Sendable {
+    private let session: ReplaySession
+
+    init(_ session: ReplaySession) { self.session = session }
+
+    func now() -> Double { session.recordedNow() }
 }

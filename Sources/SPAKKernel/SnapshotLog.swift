@@ -130,6 +130,9 @@ final class SnapshotLog {
 
     /// The snapshot a record points to.
     static func snapshot(_ record: Record, in folder: RunFolder) throws(RecordError) -> MachineState {
+        guard record.fits(size(of: folder.snapshotsFile)) else {
+            throw RecordError("\(folder.snapshotIndexFile) points past the end of \(folder.snapshotsFile)", kind: .corrupt)
+        }
         let bytes = try read(folder.snapshotsFile, at: record.offset, count: record.length)
         guard let value = try? JSON.parse(String(decoding: bytes, as: UTF8.self)), let state = MachineState(decoding: value) else {
             throw RecordError("\(folder.snapshotsFile) is damaged at byte \(record.offset)", kind: .corrupt)
@@ -157,19 +160,22 @@ final class SnapshotLog {
     }
 
     /// Drops what a crash left past the log's last snapshot: records of events that were
-    /// recomputed, and a torn record or snapshot line.
+    /// recomputed, a torn record or snapshot line, and records that point past the snapshots
+    /// (a damaged or missing `snapshots.jsonl`: forks then start further back, and the run
+    /// itself goes on). Never lengthens a file.
     static func truncate(_ folder: RunFolder, stepCount: Int, toLogLength logLength: Int) throws(RecordError) {
         let width = recordWidth(steps: stepCount)
         let indexSize = size(of: folder.snapshotIndexFile)
-        guard indexSize > 0 else {
-            if size(of: folder.snapshotsFile) > 0 { try cut(folder.snapshotsFile, to: 0) }
-            return
-        }
+        let snapshotsSize = size(of: folder.snapshotsFile)
         var kept = indexSize / width
-        while kept > 0, try record(at: kept - 1, in: folder, stepCount: stepCount).logLength > logLength { kept -= 1 }
+        while kept > 0 {
+            let last = try record(at: kept - 1, in: folder, stepCount: stepCount)
+            if last.logLength <= logLength, last.fits(snapshotsSize) { break }
+            kept -= 1
+        }
         let snapshotsEnd = kept == 0 ? 0 : try record(at: kept - 1, in: folder, stepCount: stepCount).end
         if kept * width != indexSize { try cut(folder.snapshotIndexFile, to: kept * width) }
-        if size(of: folder.snapshotsFile) != snapshotsEnd { try cut(folder.snapshotsFile, to: snapshotsEnd) }
+        if snapshotsSize > snapshotsEnd { try cut(folder.snapshotsFile, to: snapshotsEnd) }
     }
 
     // MARK: - Files
@@ -210,6 +216,13 @@ final class SnapshotLog {
 }
 
 extension SnapshotLog.Record {
-    /// Where the snapshot's line ends in `snapshots.jsonl`.
+    /// Where the snapshot's line ends in `snapshots.jsonl` (only for a record that `fits`).
     var end: Int { offset + length }
+
+    /// Whether the snapshot lies within a `snapshots.jsonl` of `size` bytes (a damaged record
+    /// may hold any numbers).
+    func fits(_ size: Int) -> Bool {
+        let (end, overflow) = offset.addingReportingOverflow(length)
+        return !overflow && offset >= 0 && length > 0 && end <= size
+    }
 }

@@ -302,3 +302,106 @@ def test_spak_test_passes_fails_and_records(tmp_path: Path) -> None:
     # A test that names an unknown expectation is refused as unusable.
     (tests / "bad.test.json").write_text(json.dumps({"program": "counter.spak", "expect": {"metric": {}}}))
     assert "unknown expectation `metric`" in spak("test", "tests", cwd=tmp_path, check_code=2).stderr
+
+
+# --- what review found ----------------------------------------------------------------------
+
+WALL_TIME = """task slow() {
+  system_model {
+    allow tool.run "sleep"
+    budget wall_time <= 1s
+  }
+  step a { tool.run("sleep 0.6") -> x }
+  step b { tool.run("sleep 0.6") -> y }
+  step c { let z = 1 }
+}
+"""
+
+
+def test_time_is_an_input_the_record_holds(tmp_path: Path) -> None:
+    """A wall_time failure replays exactly, and a fork keeps the time already spent."""
+    (tmp_path / "slow.spak").write_text(WALL_TIME)
+    (tmp_path / "ws").mkdir()
+    result = spak("run", "slow.spak", "--live", "--workspace", "ws", "--runs-dir", "runs", cwd=tmp_path, check_code=1)
+    assert "budget `wall_time <= 1s` exceeded" in result.stdout
+    (folder,) = run_folders(tmp_path / "runs")
+    assert "matches its record" in replay(folder, code=0)
+    result = spak("fork", folder.name, "--at", "b", "--live", "--runs-dir", "runs", cwd=tmp_path, check_code=1)
+    assert "budget `wall_time <= 1s` exceeded" in result.stdout
+
+
+REPEATED = """task repeated() {
+  repeat i in 1...3 {
+    step ask { llm.query("give a number") -> r }
+  }
+  evaluation { metric last = r }
+}
+"""
+
+
+def test_a_cassette_keeps_its_place_across_processes(tmp_path: Path) -> None:
+    (tmp_path / "d.spak").write_text(REPEATED)
+    (tmp_path / "all.jsonl").write_text('"1"\n"2"\n"3"\n')
+    spak("run", "d.spak", "--answers", "all.jsonl", "--cassette", "tape.jsonl", "--runs-dir", "rec", cwd=tmp_path, check_code=0)
+    # Step by step, one process per step: the same request gets the next recorded answer each time.
+    spak("run", "d.spak", "--step", "--cassette", "tape.jsonl", "--runs-dir", "steps", cwd=tmp_path, check_code=0)
+    (folder,) = run_folders(tmp_path / "steps")
+    for _ in range(3):
+        spak("step", folder.name, "--cassette", "tape.jsonl", "--runs-dir", "steps", cwd=tmp_path, check_code=0)
+    assert json.loads((folder / "metrics.json").read_text())["metrics"]["last"] == "3"
+    # A run suspended without the cassette is resumed from it.
+    spak("run", "d.spak", "--runs-dir", "later", cwd=tmp_path, check_code=3)
+    (folder,) = run_folders(tmp_path / "later")
+    spak("step", "--resume", folder.name, "--cassette", "tape.jsonl", "--runs-dir", "later", cwd=tmp_path, check_code=0)
+    # Asked more often than recorded: the message says so.
+    text = (tmp_path / "d.spak").read_text().replace("1...3", "1...4")
+    (tmp_path / "d4.spak").write_text(text)
+    result = spak("run", "d4.spak", "--cassette", "tape.jsonl", "--runs-dir", "more", cwd=tmp_path, check_code=7)
+    assert "3 answers to this very request, all used" in result.stderr
+    # An unusable cassette is refused before a run folder is made.
+    (tmp_path / "bad.jsonl").write_text("not json\n")
+    spak("run", "d.spak", "--cassette", "bad.jsonl", "--runs-dir", "bad", cwd=tmp_path, check_code=2)
+    assert run_folders(tmp_path / "bad") == []
+
+
+def test_spak_test_never_writes_a_cassette(tmp_path: Path) -> None:
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "d.spak").write_text(REPEATED)
+    (tmp_path / "all.jsonl").write_text('"1"\n"2"\n"3"\n')
+    spak("test", "tests", "--record", "--answers", "all.jsonl", cwd=tmp_path, check_code=0)
+    tape = tests / "d.cassette.jsonl"
+    unfinished = "".join(tape.read_text().splitlines(keepends=True)[:-1])  # without its end line
+    tape.write_text(unfinished)
+    spak("test", "tests", cwd=tmp_path, check_code=0)
+    assert tape.read_text() == unfinished
+
+
+def test_a_parameter_the_edited_program_adds_takes_its_default(tmp_path: Path) -> None:
+    folder = counter_run(tmp_path, ["3", "4"], 2)
+    edited = edit_counter(tmp_path, "task counter(n: int = 5)", "task counter(n: int = 5, m: int = 1)")
+    edited.write_text(edited.read_text().replace("let score = int(reply)", "let score = int(reply) * m"))
+    assert "matches its record" in replay(folder, "--program", str(edited), code=0)
+
+
+def test_damaged_snapshots_never_stop_a_run(tmp_path: Path) -> None:
+    import struct
+    spak("run", str(COUNTER), "--param", "n=3", "--runs-dir", "runs", cwd=tmp_path, check_code=3)
+    (folder,) = run_folders(tmp_path / "runs")
+    index = bytearray((folder / "snapshots.idx").read_bytes())
+    index[16:32] = struct.pack("<QQ", 2**63 - 1, 2**63 - 1)  # the first record points nowhere
+    (folder / "snapshots.idx").write_bytes(bytes(index))
+    (tmp_path / "answers.jsonl").write_text('"3"\n"4"\n"5"\n')
+    spak("step", "--resume", folder.name, "--answers", "answers.jsonl", "--runs-dir", "runs", cwd=tmp_path, check_code=0)
+    # The bad record was dropped when the run was opened; the snapshots taken since are good.
+    spak("fork", folder.name, "--at", "ask#3", "--runs-dir", "runs", cwd=tmp_path, check_code=3)
+    (folder / "snapshots.jsonl").unlink()
+    spak("fork", folder.name, "--at", "ask#3", "--runs-dir", "runs", cwd=tmp_path, check_code=4)
+
+
+def test_a_cut_log_of_an_ended_run_is_damage_not_divergence(tmp_path: Path) -> None:
+    folder = counter_run(tmp_path, ["3", "4"], 2)
+    lines = (folder / "events.jsonl").read_text().splitlines(keepends=True)
+    (folder / "events.jsonl").write_text("".join(lines[:-2]))
+    result = spak("replay", str(folder), cwd=tmp_path, check_code=4)
+    assert "shorter than the run's last snapshot says" in result.stderr
