@@ -405,3 +405,8 @@ def test_a_cut_log_of_an_ended_run_is_damage_not_divergence(tmp_path: Path) -> N
     (folder / "events.jsonl").write_text("".join(lines[:-2]))
     result = spak("replay", str(folder), cwd=tmp_path, check_code=4)
     assert "shorter than the run's last snapshot says" in result.stderr
+
+
+def test_the_shipped_agent_tests_pass(tmp_path: Path) -> None:
+    result = spak("test", "examples/tests", "--runs-dir", str(tmp_path / "runs"), cwd=REPO_ROOT, check_code=0)
+    assert "1 test: 1 passed, 0 failed" in result.stdout
