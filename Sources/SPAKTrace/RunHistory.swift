@@ -53,10 +53,11 @@ public struct RunHistory: Sendable {
     /// Calls `body` with each event of the history, in order, reading each log once.
     public func forEach(_ body: (TraceEvent) throws(RecordError) -> Void) throws(RecordError) {
         for segment in segments {
-            try EventReader.forEach(in: segment.folder.eventsFile) { event throws(RecordError) in
-                if let limit = segment.limit, let seq = event.seq, seq >= limit { return false }
+            let reader = try RecordedEventReader(path: segment.folder.eventsFile)
+            while let fields = try reader.next() {
+                let event = TraceEvent(fields)
+                if let limit = segment.limit, let seq = event.seq, seq >= limit { break }
                 try body(event)
-                return true
             }
         }
     }

@@ -52,10 +52,10 @@ struct RunHistoryTests {
     func reader() throws {
         let directory = try makeScratchDirectory()
         let torn = try write("{\"seq\":0,\"type\":\"a\"}\n{\"seq\":1,\"type\":\"b\"}\n{\"seq\":2,", to: "torn.jsonl", in: directory)
-        #expect(try EventReader.events(in: torn).map(\.type) == ["a", "b"])
+        #expect(try readAll(torn).map(\.type) == ["a", "b"])
         let damaged = try write("{\"seq\":0,\"type\":\"a\"}\n{oops\n{\"seq\":2,\"type\":\"c\"}\n", to: "bad.jsonl", in: directory)
         do {
-            _ = try EventReader.events(in: damaged)
+            _ = try readAll(damaged)
             Issue.record("a damaged log was read")
         } catch {
             #expect(error.kind == .corrupt)
@@ -63,8 +63,16 @@ struct RunHistoryTests {
         // Lines longer than one read chunk are put together.
         let long = String(repeating: "x", count: 200_000)
         let big = try write("{\"type\":\"a\",\"value\":\"\(long)\"}\n{\"type\":\"b\"}\n", to: "big.jsonl", in: directory)
-        let events = try EventReader.events(in: big)
+        let events = try readAll(big)
         #expect(events.map(\.type) == ["a", "b"])
         #expect(events.first?.string("value")?.count == 200_000)
     }
+}
+
+/// Every event of a log, as the trace tools read it.
+private func readAll(_ path: String) throws(RecordError) -> [TraceEvent] {
+    let reader = try RecordedEventReader(path: path)
+    var events: [TraceEvent] = []
+    while let fields = try reader.next() { events.append(TraceEvent(fields)) }
+    return events
 }

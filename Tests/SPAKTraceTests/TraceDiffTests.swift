@@ -129,6 +129,6 @@ struct TraceDiffTests {
         try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
         let damaged = fixtures.trace(["diff", a, b])
         #expect(damaged.status == 4)
-        #expect(damaged.err.contains("corrupted"))
+        #expect(damaged.err.contains("is corrupted at byte"))
     }
 }
