@@ -6,6 +6,8 @@
 2. Fork latency: `spak fork RUN --at ask#N`, from the command's start to the new run's first
    request written (it suspends there), at about 10 and about 10,000 events of history
    (target: flat, under 10 ms). Each fork is a new run folder; they are removed between tries.
+   Beside it, what any new run costs to reach its first request: `spak run` of the same
+   program (the fork's floor: a run folder made durable, then one suspension written).
 
 Medians of several tries; the run folders live in a temporary folder on the same disk as the
 repository (its file system decides the cost of the fork's fsyncs).
@@ -84,6 +86,18 @@ def fork_time(spak, work, run_id, at, tries):
     return statistics.median(times)
 
 
+def new_run_time(spak, work, tries):
+    times = []
+    runs = work / "fresh"
+    for _ in range(tries):
+        elapsed, result = timed([spak, "run", str(work / "long.spak"), "--runs-dir", str(runs)], cwd=work)
+        if result.returncode != 3:
+            sys.exit(f"run failed ({result.returncode}): {result.stdout}{result.stderr}")
+        times.append(elapsed)
+        shutil.rmtree(runs)
+    return statistics.median(times)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spak", required=True)
@@ -99,6 +113,7 @@ def main():
         large_id, large_events = record(spak, work, large_items)
         results = {
             "startup_ms": startup * 1000,
+            "new_run_ms": new_run_time(spak, work, args.tries) * 1000,
             "replay_small": {"events": small_events, "ms": replay_time(spak, work, small_id, args.tries) * 1000},
             "replay_large": {"events": large_events, "ms": replay_time(spak, work, large_id, args.tries) * 1000},
             "fork_small": {"history_events": small_events, "at": "ask#2",
@@ -109,6 +124,7 @@ def main():
                                 "ms": fork_time(spak, work, large_id, f"ask#{large_items}", args.tries) * 1000},
         }
     print(f"binary start-up (spak --version):        {results['startup_ms']:7.2f} ms")
+    print(f"new run to its first request (spak run): {results['new_run_ms']:7.2f} ms   (the fork's floor)")
     for key in ("replay_small", "replay_large"):
         entry = results[key]
         print(f"replay, {entry['events']:6d} events:                {entry['ms']:7.2f} ms   (target < 100 ms)")
