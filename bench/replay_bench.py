@@ -16,11 +16,11 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from kernel_bench import run, timed
 
 LOOP = """task long(n: int = 10) {
   repeat i in 1...n {
@@ -35,16 +35,6 @@ LOOP = """task long(n: int = 10) {
 }
 """
 EVENTS_PER_ITEM = 7  # var.bound i, step.started, requested, answered, var.bound reply, score, step.finished
-
-
-def run(command, **kwargs):
-    return subprocess.run(command, capture_output=True, text=True, **kwargs)
-
-
-def timed(command, **kwargs):
-    start = time.perf_counter()
-    result = run(command, **kwargs)
-    return time.perf_counter() - start, result
 
 
 def record(spak, work, items):
