@@ -23,8 +23,9 @@ build:
 	swift build $(SWIFT_BUILD_FLAGS)
 
 ## Every test: Swift Testing, then pytest (the grammar corpus against lark and the binary, the
-## kernel's process-level tests: crash recovery, bad input, golden traces, schemas; and the
-## model backends against a scripted server and a real local model). The model server, which
+## kernel's process-level tests: crash recovery, bad input, golden traces, schemas; the model
+## backends against a scripted server and a real local model; the kernel harness on the CPU,
+## its anti-cheat suite and the kernel agents' loops). The model server, which
 ## pip compiles on a fresh machine, is installed while Swift builds and tests.
 test:
 	@$(MAKE) --no-print-directory $(LLM_PYTHON) > $(LLM_VENV).log 2>&1 & llm=$$!; \
@@ -36,7 +37,7 @@ test-swift:
 	swift test $(SWIFT_BUILD_FLAGS)
 
 test-python: $(PYTHON) $(LLM_PYTHON)
-	SPAK_BIN=$(SPAK) $(PYTHON) -m pytest -q Tests/Grammar Tests/Kernel Tests/Backends
+	SPAK_BIN=$(SPAK) $(PYTHON) -m pytest -q Tests/Grammar Tests/Kernel Tests/Backends Tests/Harness
 
 $(PYTHON): requirements-dev.txt
 	python3 -m venv $(VENV)
