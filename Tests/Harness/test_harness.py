@@ -19,9 +19,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(LAB))
 
 from harness import bench as bench_module  # noqa: E402
-from harness.backends import CpuBackend  # noqa: E402
+from harness import verify as verify_module  # noqa: E402
 from harness.guards import Guard  # noqa: E402
-from harness.ops import OPS  # noqa: E402
+from harness.ops import OPS, Case, case_inputs  # noqa: E402
 
 
 def harness(*args: str) -> tuple[int, dict | None, str]:
@@ -104,28 +104,84 @@ def test_benchmark_cheats_are_refused(path: Path) -> None:
     assert code == 1 and report["cheat"] == expected_cheat(path) and report["geomean_speedup"] is None, report
 
 
+class FakeSandbox:
+    """Stands in for the candidate's process: right outputs, and times as the test says."""
+
+    def __init__(self, candidate_ms: float):
+        self.candidate_ms = candidate_ms
+        self.device, self.device_name, self.timer = "cpu", "fake", "fake"
+        self.last = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        return None
+
+    def ask(self, command, *arguments):
+        if command == "call":
+            shape, causal, seed, _ = arguments
+            self.last = (Case(tuple(shape), causal), seed)
+            return (None, None)
+        if command == "rows":
+            case, seed = self.last
+            op = OPS["matmul"]
+            return (list(op.reference_rows(case_inputs(op, case, seed, "fp32"), case, arguments[0])),)
+        if command == "time":
+            what = arguments[0]
+            return ([1.0], 2.0 * 512**3) if what == "peak" else ([self.candidate_ms if what == "candidate" else 1.0], None)
+        return ()
+
+
 def test_an_implausible_speedup_is_measured_again_then_refused(monkeypatch) -> None:
-    """A candidate that times 1000x faster than numpy twice (a timer stand-in: the peak and the
-    reference take 1 ms, the candidate 1 µs)."""
-    backend = CpuBackend("fp32")
-    calls = []
-
-    def candidate_then_reference(call, repeats):
-        calls.append(call)
-        return 0.001 if len(calls) >= 2 and len(calls) % 2 == 0 else 1.0
-
-    monkeypatch.setattr(backend, "time_ms", candidate_then_reference)
-    report = bench_module.bench(OPS["matmul"], str(LAB / GOOD["matmul"]), backend, "fp32",
-                                OPS["matmul"].bench_cases("32", [False]), 1, 0)
+    """A candidate timed 1000x faster than the library, twice (the reference and the peak take
+    1 ms, the candidate 1 µs)."""
+    monkeypatch.setattr(bench_module, "Sandbox", lambda *args: FakeSandbox(0.001))
+    report = bench_module.bench(OPS["matmul"], str(LAB / GOOD["matmul"]), "cpu", "fp32",
+                                OPS["matmul"].bench_cases("32", [False]), 1, 0, 60)
     assert not report["ok"] and report["cheat"] == "implausible-speedup" and report["geomean_speedup"] is None
     assert "measured again" in report["reason"] and report["results"][-1]["remeasured"]
+    monkeypatch.setattr(bench_module, "Sandbox", lambda *args: FakeSandbox(0.5))
+    report = bench_module.bench(OPS["matmul"], str(LAB / GOOD["matmul"]), "cpu", "fp32",
+                                OPS["matmul"].bench_cases("32", [False]), 1, 0, 60)
+    assert report["ok"] and report["geomean_speedup"] == pytest.approx(2.0)
+
+
+# Cheats that hide from the source check (which is turned off here): the candidate's process,
+# its guard and its audit hook must still catch them.
+RUNTIME_CHEATS = {
+    "writes nothing, and makes numpy.isnan blind in its own process": (
+        "import numpy as np\nnp.isnan = lambda x, *a, **k: np.zeros(np.shape(x), dtype=bool)\n"
+        "def matmul(a, b, out):\n    pass\n", {"monkey-patch", "incomplete"}),
+    "walks up the frames of its caller": (
+        "import sys\ndef matmul(a, b, out):\n    sys._getframe(1)\n"
+        "    out[...] = (a[:, :, None].astype('float32') * b[None].astype('float32')).sum(axis=1)\n", {"dynamic-code"}),
+    "calls numpy's product through the module's dictionary": (
+        "import numpy as np\ndef matmul(a, b, out):\n    np.__dict__['matmul'](a, b, out=out)\n", {"reference-library"}),
+    "replaces the checker's functions, which live in another process": (
+        "import harness.verify as v\nv.check_case = lambda *a: {'ok': True}\ndef matmul(a, b, out):\n    pass\n",
+        {"incomplete", "dynamic-code"}),
+    "starts a process to do the work": (
+        "import subprocess\ndef matmul(a, b, out):\n    subprocess.run(['true'])\n"
+        "    out[...] = (a[:, :, None].astype('float32') * b[None].astype('float32')).sum(axis=1)\n", {"dynamic-code"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNTIME_CHEATS))
+def test_cheats_past_the_source_check_are_caught_at_run_time(name: str, tmp_path: Path, monkeypatch) -> None:
+    source, expected = RUNTIME_CHEATS[name]
+    candidate = tmp_path / "candidate.py"
+    candidate.write_text(source)
+    monkeypatch.setattr(verify_module, "scan", lambda source, dtype: [])
+    report = verify_module.verify(OPS["matmul"], str(candidate), "cpu", "fp32", [False], 2, 0, 120)
+    assert not report["ok"] and report["cheat"] in expected, report
 
 
 def test_the_guard_sees_a_timer_replaced_and_a_thread_left_running() -> None:
     import threading
     import time
 
-    guard = Guard()
+    guard = Guard("candidate.py")
     original = time.perf_counter
     stop = threading.Event()
     try:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .backends import UsageError, backend
+from .backends import UsageError
 from .bench import bench
 from .ops import OPS
 from .verify import verify
@@ -27,6 +27,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--trials", type=int, default=2, help="verify: fresh inputs per shape (at least 2)")
     parser.add_argument("--repeats", type=int, default=10, help="bench: timed calls per measurement")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=900, help="seconds one step of the candidate's process may take")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     return parser.parse_args(argv)
 
@@ -38,19 +39,18 @@ def main(argv: list[str]) -> int:
     try:
         if args.trials < 2 or args.repeats < 1:
             raise UsageError("--trials must be at least 2 and --repeats at least 1")
-        device = backend(args.device, args.dtype)
+        if args.device not in ("auto", "cpu", "cuda"):
+            raise UsageError(f"--device {args.device}: not auto, cpu or cuda")
         if args.command == "verify":
-            report = verify(op, args.candidate, device, args.dtype, causal, args.trials, args.seed)
+            report = verify(op, args.candidate, args.device, args.dtype, causal, args.trials, args.seed, args.timeout)
         else:
             default = {"matmul": "256,512", "bmm": "4x128x128x128", "fmha": "1x4x256x64"}[op.name]
-            if device.device == "cuda":
-                default = {"matmul": "4096,8192", "bmm": "32x1024x1024x1024", "fmha": "4x32x4096x128"}[op.name]
             text = (args.sizes if op.name == "matmul" else args.shapes) or default
             try:
                 cases = op.bench_cases(text, causal)
             except ValueError as error:
                 raise UsageError(str(error)) from None
-            report = bench(op, args.candidate, device, args.dtype, cases, args.repeats, args.seed)
+            report = bench(op, args.candidate, args.device, args.dtype, cases, args.repeats, args.seed, args.timeout)
     except UsageError as error:
         print(f"harness: error: {error}", file=sys.stderr)
         return 2
@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
 
 
 def summary(report: dict) -> str:
-    head = f"{report['command']} {report['op']} {report['candidate']} on {report['device']} ({report['device_name']}), {report['dtype']}: "
+    head = f"{report['command']} {report['op']} {report['candidate']} on {report['device']} ({report.get('device_name', '?')}), {report['dtype']}: "
     if not report["ok"]:
         return head + f"REFUSED [{report['cheat']}] {report['reason']}"
     if report["command"] == "verify":

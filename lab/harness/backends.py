@@ -5,7 +5,6 @@ synchronizes, and times calls."""
 from __future__ import annotations
 
 import platform
-import statistics
 import time
 
 import numpy as np
@@ -15,12 +14,16 @@ class UsageError(Exception):
     """A request the harness cannot serve (an unknown dtype, no CUDA device)."""
 
 
+class Skipped(Exception):
+    """A timed call left part of its output unwritten."""
+
+
 class CpuBackend:
     """NumPy arrays on the CPU: small sizes, the same checks as on a GPU."""
 
     device = "cpu"
     array_types = (np.ndarray,)
-    timer = "time.perf_counter, median of the repeats after warm-up"
+    timer = "time.perf_counter per call after two warm-up calls, output refilled with NaN between calls; median"
 
     def __init__(self, dtype: str):
         dtypes = {"fp32": np.float32, "fp16": np.float16}
@@ -30,6 +33,7 @@ class CpuBackend:
         self.device_name = platform.processor() or platform.machine() or "cpu"
 
     def put(self, values: np.ndarray):
+        """An array of the claimed dtype holding `values` (already rounded to it: exact)."""
         return np.ascontiguousarray(values.astype(self.dtype))
 
     def nan(self, shape: tuple[int, ...]):
@@ -38,24 +42,23 @@ class CpuBackend:
     def float64(self, array) -> np.ndarray:
         return np.asarray(array, dtype=np.float64)
 
-    def same(self, a, b) -> bool:
-        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=True))
-
-    def copy(self, array):
-        return array.copy()
-
     def sync(self) -> None:
         pass
 
-    def time_ms(self, call, repeats: int) -> float:
+    def times_ms(self, call, out, repeats: int) -> list[float]:
+        """Each call timed alone after two warm-up calls; `out` is refilled with NaN before
+        each (outside the timing), and a call that leaves NaN in it is reported."""
         call()
         call()
         times = []
         for _ in range(repeats):
+            out[...] = np.nan
             start = time.perf_counter()
             call()
             times.append((time.perf_counter() - start) * 1000)
-        return statistics.median(times)
+            if np.isnan(out).any():
+                raise Skipped()
+        return times
 
     def library(self, op: str, arguments: tuple):
         """The reference library's call for the op, writing into the same output."""
@@ -74,18 +77,19 @@ class CpuBackend:
         return attention
 
     def peak_call(self):
-        """A large square product by the library: the measured peak of this device."""
+        """A large square product by the library: the measured peak of this device (its call,
+        output and FLOPs)."""
         size = 512
         a, b = self.put(np.ones((size, size))), self.put(np.ones((size, size)))
         out = self.nan((size, size))
-        return (lambda: np.matmul(a, b, out=out)), 2.0 * size**3
+        return (lambda: np.matmul(a, b, out=out)), out, 2.0 * size**3
 
 
 class CudaBackend:
     """PyTorch tensors on the current CUDA device; Triton candidates."""
 
     device = "cuda"
-    timer = "triton.testing.do_bench (L2 flushed between runs), median"
+    timer = "CUDA events per call after warm-up, L2 flushed and output refilled with NaN between calls, each call synchronized; median"
 
     def __init__(self, dtype: str):
         import torch
@@ -104,6 +108,7 @@ class CudaBackend:
         torch.backends.cudnn.allow_tf32 = False
 
     def put(self, values: np.ndarray):
+        """A tensor of the claimed dtype holding `values` (already rounded to it: exact)."""
         return self.torch.from_numpy(values).to(device="cuda", dtype=self.dtype).contiguous()
 
     def nan(self, shape):
@@ -112,23 +117,31 @@ class CudaBackend:
     def float64(self, tensor) -> np.ndarray:
         return tensor.detach().to(self.torch.float64).cpu().numpy()
 
-    def same(self, a, b) -> bool:
-        return a.shape == b.shape and a.dtype == b.dtype and bool(self.torch.equal(a.nan_to_num(7.0), b.nan_to_num(7.0)))
-
-    def copy(self, tensor):
-        return tensor.clone()
-
     def sync(self) -> None:
         self.torch.cuda.synchronize()
 
-    def time_ms(self, call, repeats: int) -> float:
-        from triton.testing import do_bench
-
-        def synchronized():
+    def times_ms(self, call, out, repeats: int) -> list[float]:
+        """Each call timed alone with CUDA events after warm-up, the L2 cache flushed and `out`
+        refilled with NaN before it (outside the timing), the device synchronized after it; a
+        call that leaves NaN in `out` is reported."""
+        torch = self.torch
+        flush = torch.empty(256 * 1024 * 1024 // 4, dtype=torch.int32, device="cuda")
+        for _ in range(3):
             call()
-            self.torch.cuda.synchronize()
-
-        return float(do_bench(synchronized, warmup=25, rep=max(100, repeats * 10), return_mode="median"))
+        torch.cuda.synchronize()
+        times = []
+        for _ in range(repeats):
+            flush.zero_()
+            out.fill_(float("nan"))
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            call()
+            end.record()
+            torch.cuda.synchronize()
+            times.append(start.elapsed_time(end))
+            if bool(torch.isnan(out).any()):
+                raise Skipped()
+        return times
 
     def library(self, op: str, arguments: tuple):
         torch = self.torch
@@ -144,7 +157,7 @@ class CudaBackend:
         a = self.torch.ones((size, size), device="cuda", dtype=self.dtype)
         b = self.torch.ones((size, size), device="cuda", dtype=self.dtype)
         out = self.torch.empty((size, size), device="cuda", dtype=self.dtype)
-        return (lambda: self.torch.matmul(a, b, out=out)), 2.0 * size**3
+        return (lambda: self.torch.matmul(a, b, out=out)), out, 2.0 * size**3
 
 
 def backend(device: str, dtype: str):

@@ -215,3 +215,22 @@ class Fmha(Op):
 
 
 OPS: dict[str, Op] = {op.name: op for op in (Matmul(), Bmm(), Fmha())}
+
+
+def rounded(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Values rounded to `dtype` (to nearest, ties to even), held in float64: what a candidate
+    is given, and what the reference is computed from. bf16 rounds through fp32, as a device
+    conversion of fp32 does."""
+    if dtype == "fp32":
+        return values.astype(np.float32).astype(np.float64)
+    if dtype == "fp16":
+        return values.astype(np.float16).astype(np.float64)
+    bits = values.astype(np.float32).view(np.uint32)
+    bits = (bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1))) & np.uint32(0xFFFF0000)
+    return bits.view(np.float32).astype(np.float64)
+
+
+def case_inputs(op: Op, case: Case, seed: int, dtype: str) -> list[np.ndarray]:
+    """The inputs of one call, rounded to `dtype`: the checker and the candidate's process make
+    the same ones from the same seed, so large inputs never cross between them."""
+    return [rounded(values, dtype) for values in op.inputs(np.random.default_rng(seed), case)]

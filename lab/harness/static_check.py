@@ -1,44 +1,45 @@
-"""Reads a candidate's source before anything of it runs, and names the cheats it can see:
-library calls for the op, fallbacks, caches, lazy tensor types, other streams and threads,
-patched timers or libraries, lower precision, and code built at run time. (The runtime guards
-catch what hides from this.)"""
+"""Reads a candidate's source before anything of it runs, and names the cheats it can see.
+
+A kernel needs little: NumPy or PyTorch for its arrays, Triton for its kernel, and a few pure
+modules. Anything else (another library, the system, the interpreter's internals, names built
+at run time) is refused, so what is left to check is small: library products and attention
+calls, fallbacks, caches, lazy array types, other streams and threads, patched libraries and
+timers, and lower precision. The runtime guards catch what hides from this."""
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
 
+# What a kernel may import (and everything under it, but private parts).
+ALLOWED_IMPORTS = ("numpy", "torch", "triton", "math", "typing", "dataclasses", "functools", "itertools", "__future__")
 # Library calls that compute a matrix product or attention: the reference, or a stand-in for
-# it. A name matches itself and everything under it (`numpy.linalg` covers `numpy.linalg.eig`).
+# it. A name matches itself and everything under it.
 REFERENCE_CALLS = (
     "numpy.matmul", "numpy.dot", "numpy.vdot", "numpy.inner", "numpy.einsum", "numpy.tensordot", "numpy.linalg",
     "numpy.matrix", "numpy.kron", "numpy.convolve", "numpy.correlate",
     "torch.matmul", "torch.mm", "torch.bmm", "torch.mv", "torch.addmm", "torch.addbmm", "torch.baddbmm", "torch.addmv",
-    "torch.einsum", "torch.tensordot", "torch.chain_matmul", "torch.linalg", "torch.inner",
-    "torch.nn.functional.linear", "torch.nn.functional.bilinear", "torch.nn.functional.scaled_dot_product_attention",
-    "torch.nn.functional.multi_head_attention_forward", "torch.nn.MultiheadAttention", "torch.nn.Linear",
-    "torch.nn.attention", "torch.ops", "torch._C", "torch.sparse", "torch.Tensor.matmul", "torch.Tensor.mm",
-    "torch.Tensor.bmm", "torch.Tensor.__matmul__",
-    "scipy", "cupy", "jax", "tensorflow", "numba", "sklearn",
+    "torch.einsum", "torch.tensordot", "torch.chain_matmul", "torch.linalg", "torch.inner", "torch.ops",
+    "torch.nn", "torch.sparse", "torch.backends.cudnn", "torch.Tensor.matmul", "torch.Tensor.mm", "torch.Tensor.bmm",
 )
-# Methods of arrays and tensors that compute a product (on an object that is not a module).
-REFERENCE_METHODS = {"dot", "matmul", "mm", "bmm", "addmm", "baddbmm", "einsum", "tensordot", "__matmul__",
-                     "__rmatmul__", "__imatmul__", "inner", "mv"}
-THREADS = ("threading", "_thread", "multiprocessing", "concurrent", "asyncio", "torch.multiprocessing",
-           "torch.cuda.Stream", "torch.cuda.stream", "torch.cuda.set_stream", "torch.cuda.ExternalStream",
-           "torch.cuda.StreamContext", "torch.Stream")
-DYNAMIC = ("importlib", "ctypes", "cffi", "subprocess", "os.system", "os.popen", "os.fork", "os.exec", "os.spawn",
-           "pickle", "marshal", "runpy", "code", "builtins", "sys.modules")
-DYNAMIC_BUILTINS = {"eval", "exec", "compile", "__import__", "globals", "vars", "breakpoint"}
+# Methods of arrays and tensors that compute a product (Triton's own `tl.dot` is the kernel's).
+REFERENCE_METHODS = {"dot", "matmul", "mm", "bmm", "mv", "addmm", "baddbmm", "einsum", "tensordot", "vdot", "kron"}
+KERNEL_LANGUAGE = "triton.language"
+STREAMS = ("torch.cuda.Stream", "torch.cuda.stream", "torch.cuda.set_stream", "torch.cuda.ExternalStream",
+           "torch.cuda.StreamContext", "torch.Stream", "torch.cuda.graph", "torch.cuda.CUDAGraph", "torch.multiprocessing")
+THREAD_MODULES = ("threading", "_thread", "multiprocessing", "concurrent", "asyncio")
+# Reaching these through another module (`torch.sys`, `np.os`) is reaching the interpreter.
+SYSTEM_SEGMENTS = {"sys", "os", "gc", "inspect", "builtins", "importlib", "ctypes", "subprocess", "threading",
+                   "multiprocessing", "pickle", "marshal", "operator", "types", "weakref", "atexit", "signal"}
+DYNAMIC_BUILTINS = {"eval", "exec", "compile", "getattr", "setattr", "delattr", "vars", "globals", "locals", "dir",
+                    "breakpoint", "open", "input", "memoryview", "object", "type", "super"}
 PRECISION_NAMES = {"allow_tf32", "set_float32_matmul_precision", "allow_fp16_reduced_precision_reduction",
                    "allow_bf16_reduced_precision_reduction"}
-# Spellings of TF32 in an fp32 kernel (fp16 or bf16 arithmetic shows in the error instead: a
-# kernel may well name those types to serve every dtype).
 TF32 = {"tf32", "tf32x3"}
 CACHE_DECORATORS = {"lru_cache", "cache", "cached_property", "memoize"}
 LAZY_HOOKS = {"__array__", "__array_ufunc__", "__array_function__", "__torch_function__", "__torch_dispatch__",
-              "__array_interface__", "__cuda_array_interface__"}
-LAZY_BASES = ("numpy.ndarray", "torch.Tensor", "numpy.lib.mixins")
+              "__array_interface__", "__cuda_array_interface__", "__getattr__", "__getattribute__"}
+LAZY_BASES = ("numpy.ndarray", "torch.Tensor", "numpy.lib")
 
 
 @dataclass(frozen=True)
@@ -72,17 +73,24 @@ class _Scanner(ast.NodeVisitor):
             return f"{base}.{node.attr}" if base else None
         return None
 
-    def imported(self, path: str, node: ast.AST) -> None:
+    def path_problem(self, path: str, node: ast.AST) -> bool:
+        """Flags a module path a kernel must not reach; returns whether it did."""
+        segments = path.split(".")
         if _within(path, REFERENCE_CALLS):
-            self.flag("reference-library", node, f"imports `{path}`, a library implementation of the op")
-        elif _within(path, THREADS):
-            self.flag("stream-or-thread", node, f"imports `{path}`: work must run on the caller's stream and thread")
-        elif _within(path, DYNAMIC):
-            self.flag("dynamic-code", node, f"imports `{path}`, which can run code the check cannot see")
+            self.flag("reference-library", node, f"uses `{path}`, a library implementation of the op")
+        elif _within(path, STREAMS) or segments[0] in THREAD_MODULES:
+            self.flag("stream-or-thread", node, f"uses `{path}`: work must run on the caller's stream and thread")
+        elif segments[0] not in ALLOWED_IMPORTS:
+            self.flag("dynamic-code", node, f"uses `{path}`: a kernel may import only {', '.join(ALLOWED_IMPORTS[:-1])}")
+        elif any(segment.startswith("_") for segment in segments[1:]) or SYSTEM_SEGMENTS.intersection(segments[1:]):
+            self.flag("dynamic-code", node, f"reaches `{path}`, the interpreter or a library's internals")
+        else:
+            return False
+        return True
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            self.imported(alias.name, node)
+            self.path_problem(alias.name, node)
             if alias.asname:
                 self.aliases[alias.asname] = alias.name
             else:
@@ -92,39 +100,31 @@ class _Scanner(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
         for alias in node.names:
-            path = f"{module}.{alias.name}" if module else alias.name
             if alias.name == "*":
                 self.flag("dynamic-code", node, f"`from {module} import *` hides what the kernel calls")
                 continue
-            self.imported(path, node)
+            path = f"{module}.{alias.name}" if module else alias.name
+            self.path_problem(path, node)
             self.aliases[alias.asname or alias.name] = path
 
     def visit_Name(self, node: ast.Name) -> None:
         if node.id in DYNAMIC_BUILTINS:
-            self.flag("dynamic-code", node, f"uses `{node.id}`, which runs code the check cannot see")
+            self.flag("dynamic-code", node, f"uses `{node.id}`, which reaches code or objects the check cannot see")
+        elif node.id.startswith("__") and node.id != "__name__":
+            self.flag("dynamic-code", node, f"uses `{node.id}`, the interpreter's internals")
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         path = self.dotted(node)
-        if path and _within(path, REFERENCE_CALLS):
-            self.flag("reference-library", node, f"uses `{path}`, a library implementation of the op")
-        elif path and _within(path, THREADS):
-            self.flag("stream-or-thread", node, f"uses `{path}`: work must run on the caller's stream and thread")
-        elif path and _within(path, DYNAMIC):
-            self.flag("dynamic-code", node, f"uses `{path}`, which can run code the check cannot see")
-        elif node.attr in REFERENCE_METHODS and path is None:
-            self.flag("reference-library", node, f"calls the array method `.{node.attr}`, a library product")
+        if node.attr.startswith("__") and node.attr.endswith("__"):
+            self.flag("dynamic-code", node, f"uses `.{node.attr}`, an object's internals")
+        elif path is None or not self.path_problem(path, node):
+            base = self.dotted(node.value)
+            if node.attr in REFERENCE_METHODS and not (base and _within(base, (KERNEL_LANGUAGE,))):
+                self.flag("reference-library", node, f"uses `.{node.attr}`, a library product")
         if node.attr in PRECISION_NAMES:
             self.flag("low-precision", node, f"touches `{node.attr}`: the claimed precision must be the one computed")
         self.generic_visit(node)
-
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str):
-            text = node.value.lower()
-            if "cublas" in text or "cudnn" in text:
-                self.flag("reference-library", node, "names cuBLAS or cuDNN")
-            if self.dtype == "fp32" and text in TF32:
-                self.flag("low-precision", node, f"asks for `{node.value}` in an fp32 kernel")
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
         if isinstance(node.op, ast.MatMult):
@@ -139,6 +139,11 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self.check_targets(node.targets, node)
+        # A module bound to another name would hide what is done with it.
+        if isinstance(node.value, (ast.Name, ast.Attribute)) and self.dotted(node.value) is not None:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    self.aliases[target.id] = self.dotted(node.value)
         self.generic_visit(node)
 
     def visit_Delete(self, node: ast.Delete) -> None:
@@ -147,29 +152,34 @@ class _Scanner(ast.NodeVisitor):
 
     def check_targets(self, targets, node: ast.AST) -> None:
         for target in targets:
-            if isinstance(target, ast.Attribute):
-                base = self.dotted(target.value)
-                if base is not None and target.attr not in PRECISION_NAMES:
-                    self.flag("monkey-patch", node, f"assigns to `{base}.{target.attr}`: libraries and timers must stay as they are")
-            if isinstance(target, ast.Subscript) and self.dotted(target.value) == "sys.modules":
-                self.flag("monkey-patch", node, "replaces a module in `sys.modules`")
+            if isinstance(target, ast.Attribute) and self.dotted(target.value) is not None:
+                if target.attr not in PRECISION_NAMES:
+                    self.flag("monkey-patch", node, f"assigns to `{self.dotted(target)}`: libraries and timers must stay as they are")
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") and node.args:
+            target = self.dotted(node.args[0])
+            if target is not None:
+                self.flag("monkey-patch", node, f"calls `{node.func.id}` on `{target}`: libraries and timers must stay as they are")
         for keyword in node.keywords:
             if self.dtype == "fp32" and keyword.arg == "allow_tf32" and not (
                     isinstance(keyword.value, ast.Constant) and keyword.value.value is False):
                 self.flag("low-precision", keyword.value, "allows TF32 in an fp32 kernel")
-        if isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr", "getattr") and node.args:
-            target = self.dotted(node.args[0])
-            literal = len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
-            if node.func.id != "getattr" and target is not None:
-                self.flag("monkey-patch", node, f"calls `{node.func.id}` on the module `{target}`")
-            elif node.func.id == "getattr" and target is not None and not literal:
-                self.flag("dynamic-code", node, f"looks up a computed name in the module `{target}`")
+        for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                text = argument.value.lower()
+                if "cublas" in text or "cudnn" in text:
+                    self.flag("reference-library", argument, "names cuBLAS or cuDNN")
+                if self.dtype == "fp32" and text in TF32:
+                    self.flag("low-precision", argument, f"asks for `{argument.value}` in an fp32 kernel")
         self.generic_visit(node)
 
     def visit_Try(self, node: ast.Try) -> None:
+        imports_only = all(isinstance(statement, (ast.Import, ast.ImportFrom)) for statement in node.body)
         for handler in node.handlers:
+            import_error = isinstance(handler.type, ast.Name) and handler.type.id in ("ImportError", "ModuleNotFoundError")
+            if imports_only and import_error:
+                continue
             if not all(isinstance(statement, ast.Raise) for statement in handler.body):
                 self.flag("fallback", handler, "catches an exception and goes on: a failing kernel must fail, not fall back")
         self.generic_visit(node)
@@ -183,13 +193,15 @@ class _Scanner(ast.NodeVisitor):
         self.flag("caching", node, f"keeps state between calls (`nonlocal {', '.join(node.names)}`)")
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        takes_arguments = bool(node.args.args or node.args.posonlyargs or node.args.kwonlyargs or node.args.vararg)
         for decorator in node.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
-            if name in CACHE_DECORATORS:
-                self.flag("caching", decorator, f"caches results with `@{name}`")
+            if name in CACHE_DECORATORS and takes_arguments:
+                self.flag("caching", decorator, f"caches results by their arguments with `@{name}`")
         for default in node.args.defaults + node.args.kw_defaults:
-            if isinstance(default, (ast.Dict, ast.List, ast.Set, ast.Call)):
+            mutable_call = isinstance(default, ast.Call) and getattr(default.func, "id", "") in ("dict", "list", "set")
+            if isinstance(default, (ast.Dict, ast.List, ast.Set)) or mutable_call:
                 self.flag("caching", default, f"`{node.name}` has a mutable default argument, a cache between calls")
         if node.name in LAZY_HOOKS:
             self.flag("lazy-tensor", node, f"defines `{node.name}`: results must be computed, not deferred")

@@ -1,55 +1,52 @@
 """`verify`: a candidate's results against a float64 reference, on fresh random inputs per
 trial, at several shapes including ragged ones, with its outputs pre-filled with NaN, its
-inputs checked unchanged, and a guard on every call."""
+inputs checked unchanged, and a guard on every call. The candidate runs in its own process;
+this one makes the same inputs from the same seeds, and computes and compares."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from .candidate import Rejection, load
-from .guards import Guard
-from .ops import TOLERANCES, Case, Op
+from .ops import TOLERANCES, Case, Op, case_inputs
+from .rejection import Rejection
+from .sandbox import Sandbox
+from .static_check import scan
 
 
-def run_call(backend, entry, arguments: tuple, out) -> None:
-    """Calls the candidate once under a guard; raises `Rejection` for what the guard saw or a
-    returned value that is not `out` (results are written, not returned)."""
-    guard = Guard()
+def read_and_scan(path: str, dtype: str) -> None:
+    """Refuses a candidate that cannot be read or whose source shows a cheat, before any of it runs."""
     try:
-        with guard.watching():
-            returned = entry(*arguments)
-            backend.sync()
-    except Rejection:
-        raise
-    except Exception as error:  # the candidate's own failure
-        raise Rejection("error", f"raised {type(error).__name__}: {error}") from None
-    caught = guard.check()
-    if caught:
-        raise Rejection(caught[0][0], caught[0][1], [{"cheat": c, "reason": r} for c, r in caught])
-    if returned is not None and returned is not out:
-        raise Rejection("returned-output", "returns a result instead of writing it into `out` (it must return None)")
+        source = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise Rejection("error", f"cannot read {path}: {error}") from None
+    findings = scan(source, dtype)
+    if findings:
+        first = findings[0]
+        raise Rejection(first.cheat, f"{path}:{first.line}: {first.reason}",
+                        [{"cheat": f.cheat, "line": f.line, "reason": f.reason} for f in findings])
 
 
-def check_case(backend, op: Op, entry, case: Case, dtype: str, rng: np.random.Generator, trials: int) -> dict:
+def check_case(box: Sandbox, op: Op, case: Case, dtype: str, seeds: np.random.Generator, trials: int) -> dict:
     """Runs one case `trials` times with fresh inputs; the case's report, or `Rejection`."""
     atol, rtol = TOLERANCES[dtype]
     worst_abs = worst_rel = 0.0
     previous = None
     for trial in range(trials):
-        inputs = [backend.put(values) for values in op.inputs(rng, case)]
-        kept = [backend.copy(array) for array in inputs]
-        out = backend.nan(op.output_shape(case))
-        run_call(backend, entry, op.arguments(inputs, out, case), out)
-        if not all(backend.same(array, copy) for array, copy in zip(inputs, kept)):
+        seed = int(seeds.integers(2**62))
+        result, after = box.ask("call", case.shape, case.causal, seed, True)
+        inputs = case_inputs(op, case, seed, dtype)
+        if not all(np.array_equal(given, kept) for given, kept in zip(after, inputs)):
             raise Rejection("input-mutation", f"at {case.label}: changes its inputs")
-        result = backend.float64(out)
         unwritten = np.isnan(result)
         if unwritten.any():
             where = tuple(int(i) for i in np.argwhere(unwritten)[0])
-            raise Rejection("incomplete", f"at {case.label}: leaves {int(unwritten.sum())} of {result.size} output elements unwritten (NaN), first at {where}")
+            raise Rejection("incomplete", f"at {case.label}: leaves {int(unwritten.sum())} of {result.size} output elements "
+                                          f"unwritten (NaN), first at {where}")
         if not np.isfinite(result).all():
             raise Rejection("non-finite", f"at {case.label}: writes Inf")
-        expected = op.reference([backend.float64(array) for array in inputs], case)
+        expected = op.reference(inputs, case)
         if previous is not None and np.array_equal(result, previous[0]) and not np.allclose(expected, previous[1]):
             raise Rejection("caching", f"at {case.label}: the same result for different inputs (cached between calls?)")
         previous = (result, expected)
@@ -67,15 +64,19 @@ def check_case(backend, op: Op, entry, case: Case, dtype: str, rng: np.random.Ge
     return {"case": case.label, "ok": True, "trials": trials, "max_abs_error": worst_abs, "max_rel_error": worst_rel}
 
 
-def verify(op: Op, path: str, backend, dtype: str, causal: list[bool], trials: int, seed: int) -> dict:
-    """The verification report: `ok`, and on failure the cheat or error and its reason."""
-    report = {"command": "verify", "op": op.name, "candidate": path, "device": backend.device,
-              "device_name": backend.device_name, "dtype": dtype, "ok": False, "cases": []}
-    rng = np.random.default_rng(seed)
+def verify(op: Op, path: str, device: str, dtype: str, causal: list[bool], trials: int, seed: int, timeout: float) -> dict:
+    """The verification report: `ok`, and on failure the cheat or error and its reason.
+    Raises `UsageError` for a device or dtype that cannot be served."""
+    report = {"command": "verify", "op": op.name, "candidate": path, "device": device, "dtype": dtype, "ok": False,
+              "cases": []}
+    seeds = np.random.default_rng(seed)
     try:
-        entry = load(path, op, dtype)
-        for case in op.verify_cases(backend.device, causal):
-            report["cases"].append(check_case(backend, op, entry, case, dtype, rng, trials))
+        read_and_scan(path, dtype)
+        with Sandbox(device, dtype, timeout) as box:
+            report.update(device=box.device, device_name=box.device_name)
+            box.ask("load", path, op.name)
+            for case in op.verify_cases(box.device, causal):
+                report["cases"].append(check_case(box, op, case, dtype, seeds, trials))
     except Rejection as rejection:
         report.update(cheat=rejection.cheat, reason=rejection.reason)
         if rejection.findings:

@@ -1,6 +1,6 @@
-# expect: reference-library
-"""Reaches numpy's matmul through the module's __dict__, past the source check: the runtime
-tripwire sees the call."""
+# expect: dynamic-code
+"""Reaches numpy's matmul through the module's __dict__ (the runtime tripwire would see the call
+too: see the run-time cheats in test_harness.py)."""
 import numpy as np
 
 
