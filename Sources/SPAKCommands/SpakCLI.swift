@@ -20,7 +20,7 @@ struct Spak: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [CheckCommand.self, ParseCommand.self, FormatCommand.self, RunCommand.self, StepCommand.self,
-                      StatusCommand.self, RunsCommand.self, ReplayCommand.self, ForkCommand.self, TestCommand.self, TraceCommand.self]
+                      StatusCommand.self, RunsCommand.self, ReplayCommand.self, ForkCommand.self, TestCommand.self, AnalyzeCommand.self, TraceCommand.self]
     )
 }
 
