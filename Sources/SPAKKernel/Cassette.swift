@@ -146,8 +146,9 @@ public final class Cassette {
     /// Adds an answer the run got elsewhere (when recording).
     func record(_ pending: PendingRequest, result: Value, usage: TokenUsage?) throws(RecordError) {
         guard recording else { return }
-        used[Self.key(effect: pending.effect, request: pending.request), default: 0] += 1
-        var entry: [String: Value] = ["key": .string(Self.key(effect: pending.effect, request: pending.request)),
+        let key = Self.key(effect: pending.effect, request: pending.request)
+        used[key, default: 0] += 1
+        var entry: [String: Value] = ["key": .string(key),
                                       "effect": .string(pending.effect), "step": .string(pending.step),
                                       "request": pending.request, "result": secrets.redact(result)]
         if let usage { entry["usage"] = usage.value }

@@ -106,7 +106,7 @@ public enum Fork {
         let machine = run.replayMachine(program: run.program, source: run.source, state: start, session: session,
                                         templateDirectory: nil)
         if found == nil {
-            machine.log.append("run.started", ["task": .string(run.source.task ?? ""), "program_hash": .string(run.programHash),
+            machine.log.append("run.started", ["task": .string(run.taskName), "program_hash": .string(run.programHash),
                                                "parameters": .map(start.variables.filter { $0.key != "feedback" })])
         }
         var nobody = SuspendForPerson()

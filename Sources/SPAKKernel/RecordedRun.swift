@@ -14,6 +14,8 @@ struct RecordedRun {
     /// The program the run recorded, and its lowered form.
     let source: SourceFile
     let program: LoweredProgram
+    /// The program's task name.
+    let taskName: String
     let programHash: String
 
     /// Opens a run's record; refuses one whose program copy was edited.
@@ -37,6 +39,7 @@ struct RecordedRun {
         let parse = SPAKParser.parse(source)
         guard let task = parse.program.task, !parse.hasErrors else { throw RecordError("\(folder.programFile) no longer parses", kind: .corrupt) }
         program = LoweredProgram(task)
+        taskName = task.name.name
     }
 
     /// For a forked run: the run it was forked from, the step it was forked at, and the first

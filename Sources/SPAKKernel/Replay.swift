@@ -29,6 +29,7 @@ public enum Replay {
         let record = try RecordedRun(folder: folder)
         var program = record.program
         var source = record.source
+        var taskName = record.taskName
         var templateDirectory: String?
         if let edited, let task = edited.parse.program.task {
             if let fork = record.fork {
@@ -36,6 +37,7 @@ public enum Replay {
                                   + "replay the first run of the line with --program instead", kind: .invalidRequest)
             }
             program = LoweredProgram(task)
+            taskName = task.name.name
             source = edited.parse.file
             templateDirectory = (edited.parse.file.path as NSString).deletingLastPathComponent
         }
@@ -54,8 +56,8 @@ public enum Replay {
         }
         let machine = record.replayMachine(program: program, source: source, state: origin, session: session,
                                            templateDirectory: templateDirectory)
-        if record.fork == nil, let task = source.task {
-            machine.log.append("run.started", ["task": .string(task), "program_hash": .string(record.programHash),
+        if record.fork == nil {
+            machine.log.append("run.started", ["task": .string(taskName), "program_hash": .string(record.programHash),
                                                "parameters": record.info["parameters"] ?? .map([:])])
         }
         var nobody = SuspendForPerson()
@@ -90,9 +92,4 @@ public enum Replay {
                           location: range.map { "\(name):\(machine.source.location(of: $0.start))" },
                           cause: cause.explain(recorded: session.recorded, replayed: session.replayed, at: range))
     }
-}
-
-extension SourceFile {
-    /// The name of the program's task, if it parses.
-    var task: String? { SPAKParser.parse(self).program.task?.name.name }
 }
