@@ -9,9 +9,10 @@ LLM_PYTHON := $(LLM_VENV)/bin/python
 # and a 135M model still answers in a tenth of a second.
 LLM_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS_RELEASE=-O1 -DCMAKE_CXX_FLAGS_RELEASE=-O1
 SPAK := .build/debug/spak
+RELEASE_SPAK := .build-static/release/spak
 EXAMPLES := examples/*.spak examples/kernels/*.spak
 
-.PHONY: demo build test test-swift test-python bench bench-check bench-kernel bench-tools bench-backends bench-replay local-llm clean
+.PHONY: demo build release test test-swift test-python bench bench-check bench-kernel bench-tools bench-backends bench-replay local-llm clean
 
 ## The main job: build spak, check the shipped agents, and run one offline end to end, its
 ## answers taken from a prepared file (no network, no GPU).
@@ -57,34 +58,33 @@ local-llm: $(LLM_PYTHON)
 	$(LLM_PYTHON) -m llama_cpp.server --model "$$($(LLM_PYTHON) Tests/Backends/smollm2_path.py)" \
 		--host 127.0.0.1 --port 8080 --n_ctx 2048 --verbose False
 
-## `spak check` on generated 10,000- and 100,000-line programs, as whole processes, with the
-## release binary as it ships (Swift runtime linked statically; built in .build-static).
-bench-check:
+## The release binary as it ships (Swift runtime linked statically; built in .build-static),
+## which every benchmark runs.
+release:
 	swift build -c release --static-swift-stdlib --scratch-path .build-static
-	python3 bench/check_bench.py --spak .build-static/release/spak
+
+## `spak check` on generated 10,000- and 100,000-line programs, as whole processes.
+bench-check: release
+	python3 bench/check_bench.py --spak $(RELEASE_SPAK)
 
 ## The step machine: resume latency, step overhead against LangGraph + SqliteSaver (installed
 ## into .venv-bench), and peak memory of a 100,000-step run.
-bench-kernel:
-	swift build -c release --static-swift-stdlib --scratch-path .build-static
-	python3 bench/kernel_bench.py --spak .build-static/release/spak
+bench-kernel: release
+	python3 bench/kernel_bench.py --spak $(RELEASE_SPAK)
 
 ## Live tools: the time tool.run adds to spawning the same command directly (C baseline).
-bench-tools:
-	swift build -c release --static-swift-stdlib --scratch-path .build-static
-	python3 bench/tools_bench.py --spak .build-static/release/spak
+bench-tools: release
+	python3 bench/tools_bench.py --spak $(RELEASE_SPAK)
 
 ## Time travel: `spak replay` of about 10 and 10,000 events, and `spak fork` latency at about 10
 ## and 10,000 events of history.
-bench-replay:
-	swift build -c release --static-swift-stdlib --scratch-path .build-static
-	python3 bench/replay_bench.py --spak .build-static/release/spak
+bench-replay: release
+	python3 bench/replay_bench.py --spak $(RELEASE_SPAK)
 
 ## Model backends: a call's cost over a raw HTTP request to the same local server (canned, and
 ## the real model when .venv-llm exists), and the cost of a retry cycle.
-bench-backends:
-	swift build -c release --static-swift-stdlib --scratch-path .build-static
-	python3 bench/backends_bench.py --spak .build-static/release/spak
+bench-backends: release
+	python3 bench/backends_bench.py --spak $(RELEASE_SPAK)
 
 bench: bench-check bench-kernel bench-tools bench-backends bench-replay
 
