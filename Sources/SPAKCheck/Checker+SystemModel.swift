@@ -1,7 +1,7 @@
 import SPAKDiagnostics
 import SPAKSyntax
 
-/// `system_model` (invariants, allow lines, budgets) and `evaluation` (metrics).
+/// `system_model` (invariants, allow lines, budgets) and `evaluation` (metrics, the objective).
 extension Checker {
     /// The budgets a program may set, and the type of each limit.
     static let budgets: [String: ValueType] = [
@@ -100,10 +100,47 @@ extension Checker {
                    notes: [DiagnosticNote("first defined here", at: keywordRange(evaluations[0].range, "evaluation"))])
         }
         var metrics: [String: SourceRange] = [:]
+        var types: [Int: ValueType] = [:]
         for metric in evaluations.flatMap(\.metrics) {
             if let first = metrics[metric.name.name] { duplicate("metric", metric.name, first: first) }
             metrics[metric.name.name] = metrics[metric.name.name] ?? metric.name.range
-            _ = infer(metric.value, lookup: .boundAnywhere("metric `\(metric.name.name)`"))
+            let type = infer(metric.value, lookup: .boundAnywhere("metric `\(metric.name.name)`"))
+            types[metric.range.start] = type
+        }
+        checkObjectives(evaluations, metricTypes: types)
+    }
+
+    /// At most one objective in the task; each names a metric of its own block whose value
+    /// can be ranked (a number or a bool, or a type not known before the run).
+    /// `metricTypes` holds each metric's inferred type by where the metric starts.
+    private mutating func checkObjectives(_ evaluations: [Evaluation], metricTypes: [Int: ValueType]) {
+        let objectives = evaluations.flatMap(\.objectives)
+        for objective in objectives.dropFirst() {
+            report(.multipleObjectives, at: keywordRange(objective.range, "objective"),
+                   notes: [DiagnosticNote("the first `objective` is here", at: keywordRange(objectives[0].range, "objective"))])
+        }
+        for evaluation in evaluations {
+            for objective in evaluation.objectives {
+                let name = objective.metric
+                guard let metric = evaluation.metrics.first(where: { $0.name.name == name.name }) else {
+                    report(.unknownMetric(name.name), at: name.range,
+                           fixIts: suggestion(for: name, among: evaluation.metrics.map(\.name.name)))
+                    continue
+                }
+                let type = metricTypes[metric.range.start] ?? .any
+                if Self.isUnranked(type) {
+                    report(.typeMismatch("the objective's metric `\(name.name)`", expected: "a number or a bool", found: type.description),
+                           at: name.range, notes: [DiagnosticNote("`\(name.name)` is defined here", at: metric.value.range)])
+                }
+            }
+        }
+    }
+
+    /// Whether values of this type can never be ranked by an objective.
+    private static func isUnranked(_ type: ValueType) -> Bool {
+        switch type {
+        case .string, .list, .map, .record: true
+        case .any, .null, .bool, .int, .float, .duration: false
         }
     }
 

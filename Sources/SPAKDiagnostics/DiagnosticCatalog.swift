@@ -83,6 +83,9 @@ extension DiagnosticCode {
     public static let allowUnused = DiagnosticCode("W352", "allow-unused")
     public static let commandNotAllowed = DiagnosticCode("E353", "command-not-allowed")
     public static let invalidCommand = DiagnosticCode("E354", "invalid-command")
+    // MARK: Evaluation
+    public static let unknownMetric = DiagnosticCode("E361", "unknown-metric")
+    public static let multipleObjectives = DiagnosticCode("E362", "multiple-objectives")
 
     /// Every entry, in ID order.
     public static let all: [DiagnosticCode] = [
@@ -98,6 +101,7 @@ extension DiagnosticCode {
         .typeMismatch, .unknownType, .unknownField, .integerOverflow, .invalidBudget, .loopBound,
         .templateUnknownVariable, .templateFileMissing, .templateSyntax, .templateNotChecked, .notATemplate,
         .allowNeverMatches, .allowUnused, .commandNotAllowed, .invalidCommand,
+        .unknownMetric, .multipleObjectives,
     ]
 }
 
@@ -242,4 +246,10 @@ extension DiagnosticMessage {
         .init(.commandNotAllowed, "`\(program)` is not admitted by any `allow tool.run` line, so this command would be refused")
     }
     public static func invalidCommand(_ reason: String) -> Self { .init(.invalidCommand, reason) }
+
+    // MARK: Evaluation
+    public static func unknownMetric(_ name: String) -> Self {
+        .init(.unknownMetric, "the objective names `\(name)`, which no `metric` in this `evaluation` declares")
+    }
+    public static let multipleObjectives = Self(.multipleObjectives, "a task has at most one `objective`")
 }

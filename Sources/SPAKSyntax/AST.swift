@@ -178,20 +178,26 @@ public struct BudgetTarget: Sendable, Hashable {
     public var spelling: String { namespace.map { "\($0).\(name.name)" } ?? name.name }
 }
 
-/// `evaluation { metric NAME = EXPR … }`.
+/// `evaluation { metric NAME = EXPR … objective maximize NAME }`.
 public struct Evaluation: Sendable {
     public var metrics: [Metric]
+    /// The `objective` lines, in source order (more than one is a checker error).
+    public var objectives: [Objective]
     public var open: Int
     public var close: Int
     public var range: SourceRange
 
     /// Creates an evaluation block.
-    public init(metrics: [Metric], open: Int, close: Int, range: SourceRange) {
+    public init(metrics: [Metric], objectives: [Objective] = [], open: Int, close: Int, range: SourceRange) {
         self.metrics = metrics
+        self.objectives = objectives
         self.open = open
         self.close = close
         self.range = range
     }
+
+    /// The block's objective: the first `objective` line, if any.
+    public var objective: Objective? { objectives.first }
 }
 
 /// `metric NAME = EXPR`.
@@ -204,6 +210,24 @@ public struct Metric: Sendable {
     public init(name: Identifier, value: Expr, range: SourceRange) {
         self.name = name
         self.value = value
+        self.range = range
+    }
+}
+
+/// `objective maximize NAME` or `objective minimize NAME` in `evaluation`: the metric an
+/// outer loop (`spak improve`) ranks programs by, and which way is better.
+public struct Objective: Sendable {
+    /// Which way is better.
+    public enum Direction: String, Sendable { case maximize, minimize }
+    public var direction: Direction
+    /// The metric it names (declared by a `metric` line of the same block).
+    public var metric: Identifier
+    public var range: SourceRange
+
+    /// Creates an objective.
+    public init(direction: Direction, metric: Identifier, range: SourceRange) {
+        self.direction = direction
+        self.metric = metric
         self.range = range
     }
 }

@@ -34,8 +34,8 @@ extension Parser {
         case .keyword(.invariant), .keyword(.allow), .keyword(.budget), .keyword(.secret):
             report(.misplacedStatement("`\(text(keyword))`", where: "outside `system_model { ... }`"), at: keyword.range)
             throw Recover()
-        case .keyword(.metric):
-            report(.misplacedStatement("`metric`", where: "outside `evaluation { ... }`"), at: keyword.range)
+        case .keyword(.metric), .keyword(.objective):
+            report(.misplacedStatement("`\(text(keyword))`", where: "outside `evaluation { ... }`"), at: keyword.range)
             throw Recover()
         case .name where peek().kind == .assign:
             let name = text(keyword)
@@ -61,7 +61,7 @@ extension Parser {
     /// A statement keyword that a name at the start of a statement is a likely typo of.
     static func misspeltKeyword(_ name: String) -> String? {
         let keywords = ["step", "let", "if", "repeat", "on_fail", "system_model", "evaluation", "invariant", "allow",
-                        "budget", "secret", "metric"]
+                        "budget", "secret", "metric", "objective"]
         if name == "elif" || name == "elsif" { return nil }
         return Suggestions.closest(to: name, among: keywords)
     }

@@ -269,24 +269,64 @@ struct Parser {
         }
     }
 
+    /// A line of an `evaluation` block.
+    private enum EvaluationItem {
+        case metric(Metric)
+        case objective(Objective)
+    }
+
     private mutating func parseEvaluation() throws(Recover) -> Evaluation {
         let start = advance().range.start
         try requireOpenBrace(after: "`evaluation`")
         let body = try abortable { p throws(Abort) in
-            try p.braced("`evaluation`") { p throws(Recover) in
-                guard p.current.kind == .keyword(.metric) else {
-                    p.reportUnexpected(expected: "`metric NAME = EXPRESSION` inside `evaluation`")
+            try p.braced("`evaluation`") { p throws(Recover) -> EvaluationItem in
+                switch p.current.kind {
+                case .keyword(.metric): return .metric(try p.parseMetric())
+                case .keyword(.objective): return .objective(try p.parseObjective())
+                default:
+                    p.reportUnexpected(expected: "`metric NAME = EXPRESSION` or `objective maximize NAME` inside `evaluation`")
                     throw Recover()
                 }
-                let metricStart = p.advance().range.start
-                let name = try p.expectName("the metric's name")
-                try p.expect(.assign, "`=` after the metric's name")
-                let value = try p.parseExpression()
-                return Metric(name: name, value: value, range: SourceRange(start: metricStart, end: value.range.end))
             }
         }
-        return Evaluation(metrics: body.items, open: body.open, close: body.close,
+        var metrics: [Metric] = []
+        var objectives: [Objective] = []
+        for item in body.items {
+            switch item {
+            case .metric(let metric): metrics.append(metric)
+            case .objective(let objective): objectives.append(objective)
+            }
+        }
+        return Evaluation(metrics: metrics, objectives: objectives, open: body.open, close: body.close,
                           range: SourceRange(start: start, end: body.end))
+    }
+
+    private mutating func parseMetric() throws(Recover) -> Metric {
+        let start = advance().range.start
+        let name = try expectName("the metric's name")
+        try expect(.assign, "`=` after the metric's name")
+        let value = try parseExpression()
+        return Metric(name: name, value: value, range: SourceRange(start: start, end: value.range.end))
+    }
+
+    /// `objective maximize NAME` or `objective minimize NAME`. The two words are names, not
+    /// keywords, so they stay free everywhere else; any other word here is a syntax error.
+    private mutating func parseObjective() throws(Recover) -> Objective {
+        let start = advance().range.start
+        let word = current
+        guard word.kind == .name, let direction = Objective.Direction(rawValue: text(word)) else {
+            let expected = "`maximize` or `minimize` after `objective`"
+            if word.kind == .name, let closest = Suggestions.closest(to: text(word), among: ["maximize", "minimize"]) {
+                report(.unexpectedToken(expected: expected, found: describe(word)), at: word.range,
+                       fixIts: [FixIt(replace: word.range, with: closest)])
+            } else {
+                reportUnexpected(expected: expected)
+            }
+            throw Recover()
+        }
+        advance()
+        let metric = try expectName("the name of a metric after `\(direction.rawValue)`")
+        return Objective(direction: direction, metric: metric, range: SourceRange(start: start, end: metric.range.end))
     }
 
     // MARK: - Token helpers
@@ -440,6 +480,6 @@ struct Parser {
 
     static let statementKeywords: Set<Keyword> = [
         .task, .step, .let, .if, .repeat, .tool, .llm, .onFail, .systemModel, .evaluation,
-        .invariant, .allow, .budget, .secret, .metric,
+        .invariant, .allow, .budget, .secret, .metric, .objective,
     ]
 }

@@ -41,9 +41,16 @@ public struct ProgramJSON {
         case .systemModel(let model):
             node("system_model", model.range, [("items", .array(model.items.map(modelItem)))])
         case .evaluation(let evaluation):
-            node("evaluation", evaluation.range, [("metrics", .array(evaluation.metrics.map { metric in
-                node("metric", metric.range, [("name", .string(metric.name.name)), ("value", expr(metric.value))])
-            }))])
+            node("evaluation", evaluation.range, [
+                ("metrics", .array(evaluation.metrics.map { metric in
+                    node("metric", metric.range, [("name", .string(metric.name.name)), ("value", expr(metric.value))])
+                })),
+                ("objectives", .array(evaluation.objectives.map { objective in
+                    node("objective", objective.range, [
+                        ("direction", .string(objective.direction.rawValue)), ("metric", .string(objective.metric.name)),
+                    ])
+                })),
+            ])
         case .statement(let statement):
             self.statement(statement)
         }

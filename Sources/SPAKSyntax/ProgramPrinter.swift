@@ -111,6 +111,19 @@ struct Writer {
                         $0.simple("metric \(metric.name.name) = \($0.expression(metric.value, indent: 2))",
                                   range: metric.range, indent: 2)
                     }
+                    // Objectives follow the metrics. One written before a metric moves down
+                    // alone: comments keep their source order (the tree holds them in that
+                    // order), so its comments stay before that metric, and no blank line is
+                    // kept for it.
+                    let lastMetric = evaluation.metrics.last?.range.start ?? evaluation.open
+                    for objective in evaluation.objectives {
+                        let text = "objective \(objective.direction.rawValue) \(objective.metric.name)"
+                        if objective.range.start > lastMetric {
+                            $0.simple(text, range: objective.range, indent: 2)
+                        } else {
+                            $0.line(text, indent: 2, sourceStart: nil, sourceEnd: nil)
+                        }
+                    }
                 }
             case .statement(let statement):
                 self.statement(statement, indent: 1)

@@ -46,7 +46,7 @@ public enum TokenKind: Sendable, Hashable {
 public enum Keyword: String, Sendable, CaseIterable {
     case task, step, `let`, `if`, `else`, `repeat`, `in`, until
     case systemModel = "system_model", invariant, allow, budget, secret
-    case evaluation, metric
+    case evaluation, metric, objective
     case onFail = "on_fail", retry, max, fail
     case tool, llm, `as`
     case `true`, `false`, null, and, or, not

@@ -3,7 +3,8 @@
 Every file under Tests/Fixtures/corpus/valid/ must be accepted, and every file under
 Tests/Fixtures/corpus/invalid/ rejected, by BOTH
 
-- lark, loading grammar.lark as `Lark(text, parser="lalr", lexer="basic", start="program")`, and
+- lark, loading grammar.lark as `Lark(text, parser="lalr", lexer="basic", start="program")`,
+  with the grammar's one side condition applied to the tree (`objective_direction`), and
 - the Swift front end, `spak parse FILE` (exit 0 = accepted, exit 1 = syntax errors).
 
 Run with:  .venv/bin/python -m pytest Tests/Grammar -q
@@ -18,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from lark import Lark
+from lark import Lark, Tree
 from lark.exceptions import LarkError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -58,13 +59,27 @@ def read_source(path: Path) -> str:
         return handle.read()
 
 
+OBJECTIVE_DIRECTIONS = ("maximize", "minimize")
+
+
+def side_condition_error(tree: Tree) -> str:
+    """The grammar's side condition: an `objective_direction` NAME spells `maximize` or
+    `minimize` (they are names, not keywords, so the basic lexer cannot tell them apart)."""
+    for node in tree.find_data("objective_direction"):
+        word = str(node.children[0])
+        if word not in OBJECTIVE_DIRECTIONS:
+            return f"side condition: objective direction {word!r} is not `maximize` or `minimize`"
+    return ""
+
+
 def lark_verdict(path: Path) -> tuple[bool, str]:
     """(accepted, error text) for lark."""
     try:
-        lark_parser().parse(read_source(path))
+        tree = lark_parser().parse(read_source(path))
     except LarkError as error:
         return False, f"{type(error).__name__}: {error}".strip()
-    return True, ""
+    error = side_condition_error(tree)
+    return not error, error
 
 
 def swift_verdict(path: Path) -> tuple[bool, str]:
