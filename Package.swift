@@ -51,10 +51,16 @@ let package = Package(
         ),
         // Reading recorded runs: `spak trace show` and `spak trace diff`, fork histories.
         .target(name: "SPAKTrace", dependencies: ["SPAKKernel", "SPAKSyntax"]),
+        // The outer loop: rewrite rules, the reflective improver program, evaluation and selection.
+        .target(
+            name: "SPAKImprove",
+            dependencies: ["SPAKKernel", "SPAKTrace", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics"],
+            resources: [.embedInCode("Resources/reflect.spak")]
+        ),
         .target(
             name: "SPAKCommands",
             dependencies: [
-                "SPAKKernel", "SPAKBackends", "SPAKTrace", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
+                "SPAKKernel", "SPAKBackends", "SPAKTrace", "SPAKImprove", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,6 +72,7 @@ let package = Package(
         .testTarget(name: "SPAKCheckTests", dependencies: ["SPAKCheck", "SPAKTestSupport"]),
         .testTarget(name: "SPAKKernelTests", dependencies: ["SPAKKernel", "SPAKTestSupport"]),
         .testTarget(name: "SPAKTraceTests", dependencies: ["SPAKTrace", "SPAKKernel", "SPAKTestSupport"]),
+        .testTarget(name: "SPAKImproveTests", dependencies: ["SPAKImprove", "SPAKKernel", "SPAKTrace", "SPAKCheck", "SPAKDiagnostics", "SPAKTestSupport"]),
         .testTarget(name: "SPAKBackendsTests", dependencies: ["SPAKBackends", "SPAKKernel", "SPAKTestSupport"]),
         .testTarget(
             name: "SPAKCommandsTests", dependencies: ["SPAKCommands", "SPAKCheck", "SPAKTestSupport"], exclude: ["Snapshots"]),
