@@ -4,19 +4,20 @@ import SPAKKernel
 
 /// `--responder CMD`: each request's JSON goes to the command's standard input, and its
 /// standard output is the answer (the seed's "mock script"). The responder is the user's own
-/// program: it runs in the current folder with spak's whole environment, unconfined.
+/// program: it runs in the current folder (or `directory`) with spak's whole environment, unconfined.
 struct ResponderSource: AnswerSource {
     let command: String
     /// How long one answer may take before the responder is stopped and the run stays
     /// suspended at the request.
     let timeout: Double
+    /// The folder the responder runs in.
+    var directory = FileManager.default.currentDirectoryPath
 
     mutating func answer(_ request: PendingRequest, answersUsed: inout Int) throws(AnswerFailure) -> Answer? {
         let words: [String]
         do { words = try CommandWords.split(command) } catch { throw AnswerFailure("the responder `\(command)` cannot be split into words") }
         guard !words.isEmpty else { throw AnswerFailure("the responder command is empty") }
         let environment = ProcessInfo.processInfo.environment
-        let directory = FileManager.default.currentDirectoryPath
         guard let executable = ExecutableSearch.find(words[0], path: environment["PATH"] ?? "/usr/bin:/bin", directory: directory) else {
             throw AnswerFailure("cannot start the responder `\(command)`: `\(words[0])` is not an executable on PATH")
         }

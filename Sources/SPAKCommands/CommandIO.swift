@@ -42,4 +42,6 @@ public enum ExitStatus: Int32, Sendable {
     /// A replay found that the program does not do what the run's record says it did (or a
     /// cassette holds no answer for a request).
     case diverged = 7
+    /// `spak improve` found no candidate that beat the original by more than the noise.
+    case notImproved = 8
 }

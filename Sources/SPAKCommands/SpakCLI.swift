@@ -16,11 +16,13 @@ struct Spak: ParsableCommand {
             2 usage or I/O error, 3 run suspended (waiting for an answer), 4 no such run or an \
             unusable run record, 5 run in use by another process, 6 run suspended because its \
             answer source failed (a model server that gave up; resume it later), 7 a replay \
-            diverged from its record (or a cassette held no answer).
+            diverged from its record (or a cassette held no answer), 8 `spak improve` found \
+            nothing better than the original.
             """,
         version: "0.1.0",
         subcommands: [CheckCommand.self, ParseCommand.self, FormatCommand.self, RunCommand.self, StepCommand.self,
-                      StatusCommand.self, RunsCommand.self, ReplayCommand.self, ForkCommand.self, TestCommand.self, AnalyzeCommand.self, TraceCommand.self]
+                      StatusCommand.self, RunsCommand.self, ReplayCommand.self, ForkCommand.self, TestCommand.self, AnalyzeCommand.self, ImproveCommand.self,
+                      TraceCommand.self]
     )
 }
 
