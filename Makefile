@@ -10,9 +10,9 @@ LLM_PYTHON := $(LLM_VENV)/bin/python
 LLM_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS_RELEASE=-O1 -DCMAKE_CXX_FLAGS_RELEASE=-O1
 SPAK := .build/debug/spak
 RELEASE_SPAK := .build-static/release/spak
-EXAMPLES := examples/*.spak examples/kernels/*.spak
+EXAMPLES := examples/*.spak examples/kernels/*.spak examples/improve/*.spak
 
-.PHONY: demo build release test test-swift test-python bench bench-check bench-kernel bench-tools bench-backends bench-replay local-llm clean
+.PHONY: demo build release test test-swift test-python bench bench-check bench-kernel bench-tools bench-backends bench-replay bench-improve local-llm clean
 
 ## The main job: build spak, check the shipped agents, and run one offline end to end, its
 ## answers taken from a prepared file (no network, no GPU).
@@ -86,7 +86,12 @@ bench-replay: release
 bench-backends: release
 	python3 bench/backends_bench.py --spak $(RELEASE_SPAK)
 
-bench: bench-check bench-kernel bench-tools bench-backends bench-replay
+## The outer loop: `spak improve` on the shipped demonstration; wall time, trials per
+## improvement, and the improver's own time beside the evaluations'.
+bench-improve: release
+	python3 bench/improve_bench.py --spak $(RELEASE_SPAK)
+
+bench: bench-check bench-kernel bench-tools bench-backends bench-replay bench-improve
 
 clean:
 	rm -rf .build .build-static $(VENV) $(LLM_VENV) .venv-bench bench/out

@@ -52,7 +52,7 @@ struct DiagnosticFixtureTests {
     }
 
     @Test("the shipped examples check with no diagnostics at all",
-          arguments: Repository.spakFiles(in: "examples") + Repository.spakFiles(in: "examples/kernels"))
+          arguments: Repository.examplePrograms)
     func examples(path: String) throws {
         let checked = try Frontend.check(path: path)
         #expect(checked.diagnostics.isEmpty, "\(checked.diagnostics.map { "\($0.location): \($0.message)" })")

@@ -6,9 +6,9 @@ import Testing
 struct CheckCommandTests {
     @Test("the shipped examples check clean (exit 0)")
     func examples() {
-        let run = runSpak(["check"] + Repository.spakFiles(in: "examples") + Repository.spakFiles(in: "examples/kernels"))
+        let run = runSpak(["check"] + Repository.examplePrograms)
         #expect(run.status == 0)
-        #expect(run.out == "4 files checked: 0 errors, 0 warnings\n")
+        #expect(run.out == "5 files checked: 0 errors, 0 warnings\n")
     }
 
     @Test("errors print as FILE:LINE:COLUMN: error: … and exit 1")
@@ -126,7 +126,7 @@ struct FormatCommandTests {
 
     @Test("the shipped examples are already formatted")
     func examplesFormatted() {
-        let run = runSpak(["fmt", "--check"] + Repository.spakFiles(in: "examples") + Repository.spakFiles(in: "examples/kernels"))
+        let run = runSpak(["fmt", "--check"] + Repository.examplePrograms)
         #expect(run.status == 0, "\(run.out)")
     }
 
@@ -169,7 +169,7 @@ struct HelpSnapshotTests {
     @Test("help matches its snapshot", arguments: [
         ["--help"], ["check", "--help"], ["parse", "--help"], ["fmt", "--help"], ["run", "--help"], ["step", "--help"],
         ["status", "--help"], ["runs", "--help"], ["replay", "--help"], ["fork", "--help"], ["test", "--help"],
-        ["trace", "show", "--help"], ["trace", "diff", "--help"], ["analyze", "--help"],
+        ["trace", "show", "--help"], ["trace", "diff", "--help"], ["analyze", "--help"], ["improve", "--help"],
     ])
     func help(arguments: [String]) throws {
         let name = (arguments.count == 1 ? "spak" : arguments.dropLast().joined(separator: "-")) + "-help.txt"

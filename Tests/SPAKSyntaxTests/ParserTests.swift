@@ -9,7 +9,7 @@ func errorIDs(_ result: ParseResult) -> [String] { result.diagnostics.map(\.code
 
 @Suite("Parser")
 struct ParserTests {
-    @Test("the shipped examples parse cleanly", arguments: Repository.spakFiles(in: "examples") + Repository.spakFiles(in: "examples/kernels"))
+    @Test("the shipped examples parse cleanly", arguments: Repository.examplePrograms)
     func examples(path: String) throws {
         let result = SPAKParser.parse(SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8)))
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics.map(\.message))")

@@ -13,7 +13,7 @@ func tree(_ file: SourceFile) -> JSONValue {
 }
 
 /// Every syntactically valid program the repository ships or tests with.
-let validPrograms = Repository.spakFiles(in: "examples") + Repository.spakFiles(in: "examples/kernels")
+let validPrograms = Repository.examplePrograms
     + Repository.spakFiles(in: "Tests/Fixtures/corpus/valid") + [Repository.path("Tests/Fixtures/format/messy.spak")]
 
 @Suite("Formatter")

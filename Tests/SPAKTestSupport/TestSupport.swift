@@ -17,6 +17,11 @@ public enum Repository {
         return names.filter { $0.hasSuffix(".spak") }.sorted().map { directory + "/" + $0 }
     }
 
+    /// Every shipped example program: examples/, examples/kernels/ and examples/improve/.
+    public static var examplePrograms: [String] {
+        spakFiles(in: "examples") + spakFiles(in: "examples/kernels") + spakFiles(in: "examples/improve")
+    }
+
     /// The text of a file given relative to the root.
     public static func text(_ relative: String) throws -> String {
         try String(contentsOfFile: path(relative), encoding: .utf8)
