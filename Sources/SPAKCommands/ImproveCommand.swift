@@ -50,7 +50,7 @@ struct ImproveCommand: SpakSubcommand {
         valueName: "CMD"))
     var improverResponder: String?
 
-    @Option(help: "Seconds a responder may take for one answer.")
+    @Option(help: ArgumentHelp("Seconds a responder may take for one answer.", valueName: "SECONDS"))
     var responderTimeout: Double = 300
 
     @OptionGroup(title: "Model backend") var backend: BackendOptions

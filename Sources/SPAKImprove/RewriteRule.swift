@@ -49,5 +49,5 @@ public protocol RewriteRule: Sendable {
 /// The rules `spak improve` applies, in the order they are tried.
 public enum RewriteRules {
     /// Every rule.
-    public static let all: [any RewriteRule] = [RaiseRetryBound(), ShowViolationInPrompt(), TightenBudget()]
+    public static let all: [any RewriteRule] = [RaiseRetryBound(), ShowViolationInPrompt(), ChecksFirst(), TightenBudget()]
 }

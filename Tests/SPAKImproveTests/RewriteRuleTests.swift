@@ -132,6 +132,49 @@ import Testing
         #expect(TightenBudget().rewrites(context).isEmpty)
     }
 
+    static let review = """
+        task review(code: string = "print(1)", limit: int = 5) {
+          system_model {
+            invariant short_enough: size <= limit
+          }
+
+          step draft {
+            llm.query("Review {{code}}.") -> notes
+          }
+
+          step measure {
+            let size = len(code)
+          }
+
+          step save {
+            tool.write("out/notes.txt", notes)
+          }
+        }
+
+        """
+
+    @Test func aFailingCheckMovesBeforeTheExpensiveStepItDoesNotNeed() throws {
+        let (context, directory) = try context(Self.review, runs: [["fine"]])
+        let rewrites = ChecksFirst().rewrites(context)
+        try #require(rewrites.count == 1)
+        #expect(rewrites[0].change
+            == "step `measure` (no effects; violated 1 of 1 times) now runs before step `draft` (llm.query), whose bindings it does not read")
+        let (text, _) = try applied(rewrites, to: context, in: directory)
+        let measure = try #require(text.range(of: "step measure")), draft = try #require(text.range(of: "step draft"))
+        #expect(measure.lowerBound < draft.lowerBound)
+        // Run with no source of answers, the moved program fails the check (exit 1) instead of
+        // waiting at the model's query first (exit 3).
+        let program = try write(text, to: "moved.spak", in: directory)
+        let run = runSpak(["run", program, "--runs-dir", directory.path + "/moved-runs"])
+        #expect(run.status == 1 && run.out.contains("invariant `short_enough`"), "\(run.out)")
+    }
+
+    @Test func aCheckThatReadsTheExpensiveStepsResultStaysAfterIt() throws {
+        let program = Self.review.replacingOccurrences(of: "let size = len(code)", with: "let size = len(notes)")
+        let (context, _) = try context(program, runs: [["a long review"]])
+        #expect(ChecksFirst().rewrites(context).isEmpty)
+    }
+
     @Test func rewritesOfSeveralRulesCombine() throws {
         let (context, directory) = try context(Self.guess, runs: [["1", "2"]])
         let rewrites = RewriteRules.all.flatMap { $0.rewrites(context) }
