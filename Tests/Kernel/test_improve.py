@@ -38,6 +38,12 @@ def test_the_demonstration_finds_a_strictly_better_program(tmp_path):
     # Every trial's run is kept and is a real run folder.
     for trial in found["trials"]:
         assert (out / trial["run"] / "events.jsonl").is_file()
+    # The feedback section renders as nothing on a first attempt: the first prompt is unchanged.
+    def first_prompt(candidate):
+        [run] = [t["run"] for t in found["trials"] if t["candidate"] == candidate and t["task"] == "below-20" and t["repetition"] == 1]
+        events = [json.loads(line) for line in (out / run / "events.jsonl").read_text().splitlines()]
+        return next(e["request"]["prompt"] for e in events if e["type"] == "effect.requested")
+    assert first_prompt("c4") == first_prompt("c0")
     # The diff turns the original into improved.spak.
     copy = tmp_path / "patched"
     copy.mkdir()

@@ -88,10 +88,11 @@ import Testing
         let (text, _) = try applied(rewrites, to: context, in: directory)
         #expect(text.contains("""
                 llm.query(\"\"\"
-                  Pick a number.
+                  Pick a number.{{#feedback}}
 
-                  {{#feedback}}
                   Your previous answer was rejected: {{feedback}}
+                  Correct that in this answer.{{/feedback}}
+                  \"\"\") -> reply // the model's pick
             """))
         // Applied again to its own output, the rule finds nothing to do.
         var draft = context.draft
@@ -107,7 +108,7 @@ import Testing
         #expect(rewrites[0].change.contains("the prompt in ask.mustache now shows `feedback`"))
         let (text, templates) = try applied(rewrites, to: context, in: directory)
         #expect(text == program, "the program itself is unchanged")
-        #expect(templates["ask.mustache"] == "Pick a number.\n\n" + ShowViolationInPrompt.section + "\n")
+        #expect(templates["ask.mustache"] == "Pick a number." + ShowViolationInPrompt.section + "\n")
     }
 
     @Test func aPromptThatAlreadyShowsFeedbackIsLeftAlone() throws {

@@ -6,18 +6,14 @@ import SPAKTrace
 /// the kernel binds the violation to `feedback`; a prompt in TARGET that never shows
 /// `feedback` asks the same question again, and a model at temperature 0 gives the same
 /// answer. The rule appends a `{{#feedback}}…{{/feedback}}` section to that prompt (the
-/// inline prompt, or the template file it names).
+/// inline prompt, or the template file it names), so that only retries see a new prompt.
 public struct ShowViolationInPrompt: RewriteRule {
     public let name = "show-feedback"
     public let summary = "shows the last violation (`feedback`) in a retried prompt that does not show it"
 
-    /// What the rule appends to a prompt.
-    public static let section = """
-        {{#feedback}}
-        Your previous answer was rejected: {{feedback}}
-        Correct that in this answer.
-        {{/feedback}}
-        """
+    /// What the rule appends to a prompt, right after its last character: with no feedback
+    /// it renders as nothing, so the first attempt's prompt stays byte for byte the same.
+    public static let section = "{{#feedback}}\n\nYour previous answer was rejected: {{feedback}}\nCorrect that in this answer.{{/feedback}}"
 
     /// Creates the rule.
     public init() {}
@@ -95,7 +91,7 @@ public struct ShowViolationInPrompt: RewriteRule {
             switch self {
             case .file(let path):
                 guard let text = draft.templates[path] else { return }
-                draft.templates[path] = Self.appending(to: text) + "\n"
+                draft.templates[path] = Self.appending(to: text)
             case .inline(let offset):
                 draft.editStep(named: step) { block in
                     for index in block.statements.indices {
@@ -113,9 +109,13 @@ public struct ShowViolationInPrompt: RewriteRule {
         }
 
         static func appending(to text: String) -> String {
-            var trimmed = text
-            while trimmed.hasSuffix("\n") { trimmed.removeLast() }
-            return trimmed + "\n\n" + ShowViolationInPrompt.section
+            var body = text
+            var ending = ""
+            while body.hasSuffix("\n") {
+                body.removeLast()
+                ending += "\n"
+            }
+            return body + ShowViolationInPrompt.section + ending
         }
     }
 }
