@@ -80,6 +80,12 @@ public final class Improver {
         try add(originalDraft, parent: nil, round: 0, origin: .original, rules: [], changes: [])
         var base = 0
         candidates[base].verdict = "the starting point"
+        let unrun = trials.filter { $0.result.run == nil }
+        if unrun.count == trials.count {
+            let reasons = unrun.map { "task `\($0.task)`: \($0.result.reason ?? "no reason given")" }
+            throw ImproveError("the original program could not be run on any task:\n  "
+                + reasons.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: "\n  "))
+        }
         for number in 1...max(1, limits.rounds) {
             guard trials.count + trialsPerCandidate <= limits.budget else {
                 rounds.append(Round(number: number, base: candidates[base].id, winner: nil, note: "not begun: the budget is spent"))

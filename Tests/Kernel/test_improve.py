@@ -137,5 +137,10 @@ def test_bad_input_is_refused_with_a_message(tmp_path):
     broken.write_text("task t() {\n  step s { let = 1 }\n}\n")
     errors = improve(str(broken), "--tasks", tasks, "--out", str(tmp_path / "d"), cwd=tmp_path, code=1)
     assert "broken.spak:2:" in errors.stderr
+    bad_param = tmp_path / "bad.json"
+    bad_param.write_text(json.dumps({"repeats": 1, "tasks": [
+        {"name": "a", "params": {"limit": "abc"}, "responder": f"python3 {DEMO / 'model.py'}"}]}))
+    unrunnable = improve(program, "--tasks", str(bad_param), "--out", str(tmp_path / "e"), cwd=tmp_path, code=2)
+    assert "the original program could not be run on any task:\n  task `a`: the task's parameters: " in unrunnable.stderr
     usage = improve(program, "--tasks", tasks, "--improver-responder", "x", cwd=tmp_path, code=2)
     assert "--improver-responder needs --reflect" in usage.stderr
