@@ -72,25 +72,42 @@ struct ImproveCommand: SpakSubcommand {
             io.err(DiagnosticRenderer().render(checked.bag))
             return .failure
         }
+        let taskSet: TaskSet
+        let directory: String
         do {
-            let taskSet = try TaskSet(path: tasks)
+            taskSet = try TaskSet(path: tasks)
+            directory = try outputFolder(task: task.name.name)
+            if let inside = taskSet.cases.first(where: { $0.workspace.map { directory.hasPrefix($0 + "/") } ?? false }) {
+                throw ImproveError("task `\(inside.name)`: its workspace \(inside.workspace!) holds the output folder \(directory), "
+                    + "which each trial would copy into itself; give --out a folder outside it")
+            }
+        } catch {
+            io.err("spak: error: \(error)\n")
+            return .usageOrIO
+        }
+        let improver: Improver
+        do {
             let model = try backend.backend(io: io, otherSources: !taskSet.usesBackend && !(reflect && improverResponder == nil))
-            let directory = try makeOutputFolder(task: task.name.name)
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let runner = ImproveTrialRunner(backend: model, taskDirectory: taskSet.directory, responderTimeout: responderTimeout,
                                             workspacesDirectory: directory + "/workspaces")
             let reflector = reflect ? try ReflectiveProposer(directory: directory + "/improver") { improverSource(model) } : nil
-            let improver = try Improver(program: checked, taskSet: taskSet, directory: directory,
-                                        limits: .init(budget: budget, rounds: rounds), runner: runner, reflector: reflector,
-                                        progress: { io.err($0) })
+            improver = try Improver(program: checked, taskSet: taskSet, directory: directory,
+                                    limits: .init(budget: budget, rounds: rounds), runner: runner, reflector: reflector,
+                                    progress: { io.err($0) })
+        } catch {
+            // Nothing was run: leave no folder behind, so that the same --out can be given again.
+            try? FileManager.default.removeItem(atPath: directory)
+            io.err("spak: error: \(error)\n")
+            return .usageOrIO
+        }
+        do {
             let result = try improver.run()
             try result.write(to: directory, originalText: checked.parse.file.text)
             io.out(summary(result, directory: directory))
             return result.isImproved ? .success : .notImproved
-        } catch let error as ImproveError {
-            io.err("spak: error: \(error)\n")
-            return .usageOrIO
         } catch {
-            io.err("spak: error: \(error)\n")
+            io.err("spak: error: \(error)\n  what was done so far is in \(directory)\n")
             return .usageOrIO
         }
     }
@@ -102,7 +119,8 @@ struct ImproveCommand: SpakSubcommand {
         return SuspendForPerson()
     }
 
-    private func makeOutputFolder(task: String) throws(ImproveError) -> String {
+    /// The absolute path of the output folder, which must not exist yet.
+    private func outputFolder(task: String) throws(ImproveError) -> String {
         let path: String
         if let out {
             path = out
@@ -114,9 +132,6 @@ struct ImproveCommand: SpakSubcommand {
         }
         guard !FileManager.default.fileExists(atPath: path) else {
             throw ImproveError("\(path) already exists: give --out a new folder, so that an earlier improvement is not mixed in")
-        }
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw ImproveError("cannot create \(path): \(error)")
         }
         return URL(fileURLWithPath: path).standardizedFileURL.path
     }

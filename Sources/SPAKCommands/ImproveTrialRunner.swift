@@ -99,7 +99,7 @@ struct ImproveTrialRunner: TrialRunner {
             try FileManager.default.createDirectory(atPath: workspacesDirectory, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: folder, toPath: target)
         } catch {
-            throw RecordError("cannot copy the workspace \(folder): \(error)")
+            throw RecordError("cannot copy the workspace \(folder): \(error.localizedDescription)")
         }
         return target
     }

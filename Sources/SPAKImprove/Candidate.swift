@@ -44,6 +44,10 @@ public struct Candidate: Sendable {
     public var score: CandidateScore?
     /// Why it won or lost, in a sentence.
     public var verdict = ""
+    /// Why it was rejected without being run, when that is not that it fails to check.
+    public var rejection: String?
+    /// Whether no other evaluated candidate dominated it, at the end of its round.
+    public var onFront = false
     /// The improver runs that proposed it (a reflection), relative to the improvement's folder.
     public var improverRuns: [String] = []
 }

@@ -29,6 +29,15 @@ public struct RankingObjective: Sendable, Equatable {
     /// How the objective is named in reports.
     public var label: String { metric ?? "completed" }
 
+    /// What a trial without a value counts as: worse than every value seen, by the spread of
+    /// the values seen (at least 1); 0 when none was seen. A `bool` objective seen only `true`
+    /// thus counts a missing value as 0.
+    public func missingValue(seen values: [Double]) -> Double {
+        guard let low = values.min(), let high = values.max() else { return 0 }
+        let step = max(1, high - low)
+        return maximize ? low - step : high + step
+    }
+
     /// The trial's value: the metric as a number (`true` 1, `false` 0), `nil` when the run
     /// has no such value; without a metric, 1 for a completed trial and 0 otherwise.
     public func value(of result: TrialResult) -> Double? {
@@ -52,6 +61,18 @@ public struct Measure: Sendable, Equatable {
     public let mean: Double
     /// The largest max − min of one task's repetitions.
     public let noise: Double
+    /// Whether a difference in it can decide dominance: not wall time measured once per task,
+    /// whose noise is unknown.
+    public let decisive: Bool
+
+    /// Creates a measure.
+    public init(name: String, higherIsBetter: Bool, mean: Double, noise: Double, decisive: Bool = true) {
+        self.name = name
+        self.higherIsBetter = higherIsBetter
+        self.mean = mean
+        self.noise = noise
+        self.decisive = decisive
+    }
 }
 
 /// A candidate's trials summed up.
@@ -89,7 +110,8 @@ public struct CandidateScore: Sendable {
         self.trials = trials.count
         completed = trials.filter { $0.result.outcome == .completed }.count
         missingObjective = trials.filter { objective.value(of: $0.result) == nil }.count
-        func measure(_ name: String, higherIsBetter: Bool, _ value: (TrialResult) -> Double) -> Measure {
+        let repeated = Set(trials.map(\.task)).count < trials.count
+        func measure(_ name: String, higherIsBetter: Bool, decisive: Bool = true, _ value: (TrialResult) -> Double) -> Measure {
             let values = trials.map { value($0.result) }
             let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
             var noise = 0.0
@@ -97,13 +119,13 @@ public struct CandidateScore: Sendable {
                 let repeated = trials.filter { $0.task == task }.map { value($0.result) }
                 if let low = repeated.min(), let high = repeated.max() { noise = max(noise, high - low) }
             }
-            return Measure(name: name, higherIsBetter: higherIsBetter, mean: mean, noise: noise)
+            return Measure(name: name, higherIsBetter: higherIsBetter, mean: mean, noise: noise, decisive: decisive)
         }
         measures = [
             measure(objective.label, higherIsBetter: objective.maximize) { objective.value(of: $0) ?? worst },
             measure("llm_calls", higherIsBetter: false) { Double($0.llmCalls) },
             measure("tokens", higherIsBetter: false) { Double($0.tokens) },
-            measure("wall_s", higherIsBetter: false) { $0.seconds },
+            measure("wall_s", higherIsBetter: false, decisive: repeated) { $0.seconds },
         ]
         var sums: [String: (total: Double, count: Int)] = [:]
         for trial in trials {

@@ -14,22 +14,34 @@ extension ImprovementResult {
         out += repeats == 1 ? " (one repeat: the noise is not measured)\n" : "\n"
         out += "- budget: \(budget) trials, \(trials.count) spent\n"
         out += "- result: \(outcomeSentence)\n\n"
-        out += "| candidate | from | origin | \(objective.label) | noise | llm calls | tokens | wall s | completed | verdict |\n"
-        out += "|---|---|---|---|---|---|---|---|---|---|\n"
+        let metricNames = candidates.compactMap(\.score).flatMap { $0.metricMeans.keys }.reduce(into: [String]()) {
+            if !$0.contains($1), $1 != objective.metric { $0.append($1) }
+        }.sorted()
+        out += "| candidate | from | origin | \(objective.label) | noise | llm calls | tokens | wall s | completed | front |"
+        out += metricNames.map { " \($0) |" }.joined() + " verdict |\n"
+        out += "|---|---|---|---|---|---|---|---|---|---|" + metricNames.map { _ in "---|" }.joined() + "---|\n"
         for candidate in candidates {
             let origin = candidate.origin == .rules ? candidate.rules.joined(separator: " + ") : candidate.origin.rawValue
+            out += "| \(candidate.id) | \(candidate.parent ?? "") | \(origin) |"
             if let score = candidate.score {
                 let m = score.measures
-                out += "| \(candidate.id) | \(candidate.parent ?? "") | \(origin) | \(Self.number(m[0].mean)) | \(Self.number(m[0].noise)) "
-                    + "| \(Self.number(m[1].mean)) | \(Self.number(m[2].mean)) | \(String(format: "%.3f", m[3].mean)) "
-                    + "| \(score.completed)/\(score.trials) | \(cell(candidate)) |\n"
+                out += " \(Self.number(m[0].mean)) | \(Self.number(m[0].noise)) | \(Self.number(m[1].mean)) | \(Self.number(m[2].mean))"
+                out += " | \(String(format: "%.3f", m[3].mean)) | \(score.completed)/\(score.trials) | \(candidate.onFront ? "yes" : "") |"
+                out += metricNames.map { " \(score.metricMeans[$0].map(Self.number) ?? "") |" }.joined()
             } else {
-                out += "| \(candidate.id) | \(candidate.parent ?? "") | \(origin) | | | | | | | \(cell(candidate)) |\n"
+                out += String(repeating: " |", count: 7 + metricNames.count)
             }
+            out += " \(cell(candidate)) |\n"
         }
         out += "\nMeans per trial; noise is the largest spread of \(objective.label) between repeats of one task; "
-        out += "a candidate wins only by beating its round's starting point by more than the noise of both. "
-        out += "The metrics of a trial that did not complete are evaluated over the variables its run ended with.\n"
+        out += "a candidate wins by beating its round's starting point on \(objective.label) by more than the noise of both, "
+        out += "or, \(objective.label) tied, by dominating it with fewer llm calls or tokens. "
+        out += "The metrics of a trial that did not complete are evaluated over the variables its run ended with; "
+        out += "a trial without a value for \(objective.label) counts as worse than every value seen. "
+        out += "front: on the Pareto front (objective, llm calls, tokens, wall time) when its round ended.\n"
+        if !originalIsCanonical {
+            out += "\nThe original is not in `spak fmt`'s layout; candidates are printed in it, so improved.diff also shows layout changes.\n"
+        }
         out += "\n## Candidates\n"
         for candidate in candidates {
             out += "\n### \(candidate.id)"
@@ -61,7 +73,7 @@ extension ImprovementResult {
         let llmCalls = trials.reduce(0) { $0 + $1.result.llmCalls }
         let tokens = trials.reduce(0) { $0 + $1.result.tokens }
         out += "- trials: \(trials.count) of a budget of \(budget); \(llmCalls) llm calls, \(tokens) tokens in them\n"
-        out += "- improver runs (reflection): \(improverRuns.count)\n"
+        out += "- improver runs (reflection): \(improverRuns.count); \(improverLLMCalls) llm calls, \(improverTokens) tokens in them\n"
         out += "- time: \(String(format: "%.2f", seconds)) s in all, \(String(format: "%.2f", trialSeconds)) s of it in trials; "
         out += "the improver's own work (analysis, rewriting, checking, selection, reflection runs): \(String(format: "%.2f", seconds - trialSeconds)) s\n"
         out += "- of the trials' time, \(String(format: "%.2f", answerSeconds)) s went to waiting for answers (responders, model servers)\n"
@@ -82,7 +94,7 @@ extension ImprovementResult {
 
     private func cell(_ candidate: Candidate) -> String {
         switch candidate.status {
-        case .rejected: return "rejected: does not check"
+        case .rejected: return candidate.rejection == nil ? "rejected: does not check" : "rejected: changes what is measured"
         case .notEvaluated: return "not evaluated: budget spent"
         case .evaluated:
             if candidate.id == original.id { return best == original.id ? "the original, kept" : "the original" }
@@ -101,7 +113,7 @@ extension ImprovementResult {
                 "id": .string(candidate.id), "parent": candidate.parent.map(Value.string) ?? .null,
                 "round": .int(candidate.round), "origin": .string(candidate.origin.rawValue),
                 "rules": .list(candidate.rules.map(Value.string)), "changes": .list(candidate.changes.map(Value.string)),
-                "program": .string(candidate.programPath), "verdict": .string(candidate.verdict),
+                "program": .string(candidate.programPath), "verdict": .string(candidate.verdict), "on_front": .bool(candidate.onFront),
                 "improver_runs": .list(candidate.improverRuns.map(Value.string)),
             ]
             switch candidate.status {
@@ -147,6 +159,7 @@ extension ImprovementResult {
             "cost": .map([
                 "seconds": .float(seconds), "trial_seconds": .float(trialSeconds),
                 "improver_seconds": .float(seconds - trialSeconds), "answer_seconds": .float(answerSeconds), "improver_runs": .int(improverRuns.count),
+                "improver_llm_calls": .int(improverLLMCalls), "improver_tokens": .int(improverTokens),
                 "llm_calls": .int(trials.reduce(0) { $0 + $1.result.llmCalls }),
                 "tokens": .int(trials.reduce(0) { $0 + $1.result.tokens }),
             ]),

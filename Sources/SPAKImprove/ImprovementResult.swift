@@ -27,6 +27,12 @@ public struct ImprovementResult: Sendable {
     public let original: Candidate
     /// The winning candidate (the original when nothing beat it).
     public let improved: Candidate
+    /// Whether the original file is in `spak fmt`'s layout (otherwise the diff shows layout too).
+    public let originalIsCanonical: Bool
+    /// The reflective improver's llm calls, in all its runs.
+    public let improverLLMCalls: Int
+    /// Their tokens.
+    public let improverTokens: Int
     /// Seconds the whole search took.
     public let seconds: Double
 

@@ -6,8 +6,8 @@ import SPAKSyntax
 public struct ProgramDraft: Sendable {
     /// The tree the rewrites edit.
     public var program: Program
-    /// The source the tree came from.
-    public let source: SourceFile
+    /// The source the tree came from (a rewrite that moves lines parses its result again).
+    public internal(set) var source: SourceFile
     /// Template files by the path the program writes in `template:`, relative to the program.
     public var templates: [String: String]
 
@@ -101,7 +101,44 @@ extension Block {
     }
 }
 
+extension Block {
+    /// Edits every effect call in the block, nested ones included, in the order
+    /// `Bindings.effectCalls` lists them.
+    mutating func editEffectCalls(_ edit: (inout EffectCall) -> Void) {
+        for index in statements.indices {
+            switch statements[index] {
+            case .effect(var call):
+                edit(&call)
+                statements[index] = .effect(call)
+            case .if(var conditional):
+                conditional.editEffectCalls(edit)
+                statements[index] = .if(conditional)
+            case .step(let name, var body, let range):
+                body.editEffectCalls(edit)
+                statements[index] = .step(name: name, body: body, range: range)
+            case .repeat(var loop):
+                loop.body.editEffectCalls(edit)
+                statements[index] = .repeat(loop)
+            case .let, .onFail: break
+            }
+        }
+    }
+}
+
 extension IfStatement {
+    mutating func editEffectCalls(_ edit: (inout EffectCall) -> Void) {
+        then.editEffectCalls(edit)
+        switch otherwise {
+        case .block(var block):
+            block.editEffectCalls(edit)
+            otherwise = .block(block)
+        case .elseIf(var nested):
+            nested.editEffectCalls(edit)
+            otherwise = .elseIf(nested)
+        case nil: break
+        }
+    }
+
     func visitSteps(_ visit: (String, Block) -> Void) {
         for statement in then.statements { statement.visitSteps(visit) }
         switch otherwise {

@@ -22,6 +22,10 @@ public struct ReflectiveProposer {
         public let templates: [String: String]
         /// Why there is no proposal.
         public let problem: String?
+        /// The improver run's llm calls.
+        public var llmCalls = 0
+        /// Their tokens.
+        public var tokens = 0
     }
 
     private let checked: CheckedProgram
@@ -46,13 +50,13 @@ public struct ReflectiveProposer {
 
     /// Asks for a changed program; with `diagnostics`, shows the rejected `previous` proposal
     /// and its errors (the one feedback round a proposal gets).
-    public func propose(_ draft: ProgramDraft, analysis: RunAnalysis, objective: RankingObjective,
+    public func propose(_ draft: ProgramDraft, analysis: RunAnalysis, traces: String, objective: RankingObjective,
                         diagnostics: String? = nil, previous: String? = nil) -> Proposal {
         guard let task = checked.parse.program.task else { return Proposal(run: "", program: nil, templates: [:], problem: "no task") }
         let templateText = draft.templates.keys.sorted().map { "```mustache \($0)\n\(draft.templates[$0]!)\n```" }
             .joined(separator: "\n")
         let given: [(String, String)] = [
-            ("program", draft.source.text), ("templates", templateText), ("analysis", analysis.text),
+            ("program", draft.source.text), ("templates", templateText), ("analysis", analysis.text), ("traces", traces),
             ("goal", "\(objective.maximize ? "maximize" : "minimize") \(objective.label)"),
             ("diagnostics", diagnostics ?? ""), ("previous", previous ?? ""),
         ]
@@ -62,7 +66,8 @@ public struct ReflectiveProposer {
             var source = AnySource(base: makeSource())
             let stop = try started.machine.run(answers: &source)
             let run = started.machine.folderPath
-            return withExtendedLifetime(started.lock) {
+            let counters = started.machine.state.counters
+            var proposal = withExtendedLifetime(started.lock) { () -> Proposal in
                 switch stop {
                 case .completed:
                     let reply = started.machine.state.variables["reply"]?.textIfString ?? ""
@@ -76,6 +81,9 @@ public struct ReflectiveProposer {
                                     problem: "the improver's query was not answered (give --improver-responder or a model backend); the run waits in \(run)")
                 }
             }
+            proposal.llmCalls = counters.llmCalls
+            proposal.tokens = counters.tokens
+            return proposal
         } catch {
             return Proposal(run: "", program: nil, templates: [:], problem: "the improver could not run: \(error)")
         }

@@ -16,10 +16,18 @@ public enum Selection {
         better(candidate.objective, than: base.objective)
     }
 
-    /// Whether `a` dominates `b`: better beyond the noise on some measure, worse beyond it on none.
+    /// Whether `a` dominates `b`: better beyond the noise on some measure, worse beyond it on
+    /// none (wall time measured without repeats decides nothing).
     public static func dominates(_ a: CandidateScore, _ b: CandidateScore) -> Bool {
-        let pairs = zip(a.measures, b.measures)
+        let pairs = zip(a.measures, b.measures).filter { $0.0.decisive }
         return pairs.contains { better($0, than: $1) } && !pairs.contains { better($1, than: $0) }
+    }
+
+    /// Whether `candidate` dominates `base` and is cheaper beyond the noise in llm calls or
+    /// tokens: the objective tied, the same work for less.
+    public static func cheaper(_ candidate: CandidateScore, than base: CandidateScore) -> Bool {
+        dominates(candidate, base)
+            && (better(candidate.measures[1], than: base.measures[1]) || better(candidate.measures[2], than: base.measures[2]))
     }
 
     /// The candidates no other dominates, in the order given.
@@ -27,15 +35,22 @@ public enum Selection {
         scores.filter { score in !scores.contains { $0.candidate != score.candidate && dominates($0, score) } }
     }
 
-    /// Of the candidates that beat `base` on the objective, the one with the best objective
-    /// mean (ties: the fewer llm calls, then the earlier); `nil` when none beats it.
+    /// The round's winner over `base`: of the candidates that beat it on the objective, the
+    /// best (ties: fewer llm calls, then tokens, then the earlier); when none does, of those
+    /// that are cheaper with the objective tied, the cheapest; `nil` when neither.
     public static func winner(among scores: [CandidateScore], over base: CandidateScore) -> CandidateScore? {
-        let winners = scores.filter { $0.candidate != base.candidate && beats($0, base) }
-        return winners.enumerated().min { lhs, rhs in
+        let rivals = scores.filter { $0.candidate != base.candidate }
+        let better = rivals.filter { beats($0, base) }
+        if !better.isEmpty { return best(better, objectiveFirst: true) }
+        return best(rivals.filter { cheaper($0, than: base) }, objectiveFirst: false)
+    }
+
+    private static func best(_ scores: [CandidateScore], objectiveFirst: Bool) -> CandidateScore? {
+        scores.enumerated().min { lhs, rhs in
             let l = lhs.element, r = rhs.element
-            let objectiveGap = gain(l.objective, over: r.objective)
-            if objectiveGap != 0 { return objectiveGap > 0 }
+            if objectiveFirst, gain(l.objective, over: r.objective) != 0 { return gain(l.objective, over: r.objective) > 0 }
             if l.measures[1].mean != r.measures[1].mean { return l.measures[1].mean < r.measures[1].mean }
+            if l.measures[2].mean != r.measures[2].mean { return l.measures[2].mean < r.measures[2].mean }
             return lhs.offset < rhs.offset
         }?.element
     }

@@ -101,7 +101,12 @@ public struct TaskSet: Sendable {
         switch fields["params"] {
         case nil: break
         case .map(let values)?:
-            for key in values.keys.sorted() { parameters.append((key, values[key]!.text)) }
+            for key in values.keys.sorted() {
+                guard let value = values[key], value != .null else {
+                    throw ImproveError("\(place) (`\(name)`): parameter `\(key)` is null; give a value, or leave it out for its default")
+                }
+                parameters.append((key, value.text))
+            }
         default: throw ImproveError("\(place) (`\(name)`): `params` is an object of parameter values")
         }
         var sources: [AnswerSpec] = []

@@ -73,7 +73,8 @@ def test_nothing_better_exits_8_and_keeps_the_original(tmp_path):
     # Every run completed with llm.calls far under its budget: the budget is tightened, which ties.
     [tightened] = [c for c in found["candidates"] if c["id"] == "c1"]
     assert tightened["rules"] == ["tighten-budget"]
-    assert tightened["verdict"] == "lost: solved 1 vs 1 for c0 (noise 0): not better by more than the noise"
+    assert tightened["verdict"] == ("lost: solved 1 vs 1 for c0 (noise 0): not better by more than the noise, "
+                                    "and not cheaper (llm calls 1 vs 1, tokens 27 vs 27)")
 
 
 def test_a_reflective_proposal_gets_its_diagnostics_once_and_its_runs_replay(tmp_path):
@@ -103,6 +104,18 @@ def test_a_proposal_that_never_checks_is_rejected_with_its_diagnostics(tmp_path)
     assert "rejected: does not check" in (out / "report.md").read_text()
 
 
+def test_a_proposal_that_changes_the_evaluation_is_rejected_unrun(tmp_path):
+    out = tmp_path / "out"
+    improve(str(DEMO / "primes.spak"), "--tasks", str(FIXTURES / "tasks-small.json"), "--out", str(out), "--rounds", "1",
+            "--reflect", "--improver-responder", f"python3 {FIXTURES / 'improver_responder.py'} --change-metric",
+            cwd=tmp_path, code=0)
+    found = report(out)
+    [reflection] = [c for c in found["candidates"] if c["origin"] == "reflection"]
+    assert reflection["status"] == "rejected"
+    assert reflection["verdict"] == "rejected: it changes the `evaluation` block, which candidates are measured by"
+    assert not [t for t in found["trials"] if t["candidate"] == reflection["id"]]
+
+
 def test_without_an_answer_for_the_improver_its_run_waits_and_the_rules_go_on(tmp_path):
     out = tmp_path / "out"
     result = improve(str(DEMO / "primes.spak"), "--tasks", str(FIXTURES / "tasks-small.json"), "--out", str(out),
@@ -130,6 +143,7 @@ def test_bad_input_is_refused_with_a_message(tmp_path):
     assert "cannot read the task set" in missing.stderr
     small = improve(program, "--tasks", tasks, "--budget", "3", "--out", str(tmp_path / "b"), cwd=tmp_path, code=2)
     assert "a budget of 3 trials is too small: the original and one candidate take 4 (2 tasks × 1 repeats each)" in small.stderr
+    assert not (tmp_path / "b").exists(), "a refused search leaves no folder behind"
     (tmp_path / "c").mkdir()
     exists = improve(program, "--tasks", tasks, "--out", str(tmp_path / "c"), cwd=tmp_path, code=2)
     assert "already exists" in exists.stderr
@@ -142,5 +156,10 @@ def test_bad_input_is_refused_with_a_message(tmp_path):
         {"name": "a", "params": {"limit": "abc"}, "responder": f"python3 {DEMO / 'model.py'}"}]}))
     unrunnable = improve(program, "--tasks", str(bad_param), "--out", str(tmp_path / "e"), cwd=tmp_path, code=2)
     assert "the original program could not be run on any task:\n  task `a`: the task's parameters: " in unrunnable.stderr
+    holds_out = tmp_path / "holds.json"
+    holds_out.write_text(json.dumps({"repeats": 1, "tasks": [
+        {"name": "a", "workspace": ".", "responder": f"python3 {DEMO / 'model.py'}"}]}))
+    inside = improve(program, "--tasks", str(holds_out), "--out", str(tmp_path / "f"), cwd=tmp_path, code=2)
+    assert "task `a`: its workspace " in inside.stderr and "which each trial would copy into itself" in inside.stderr
     usage = improve(program, "--tasks", tasks, "--improver-responder", "x", cwd=tmp_path, code=2)
     assert "--improver-responder needs --reflect" in usage.stderr

@@ -111,6 +111,36 @@ import Testing
         #expect(templates["ask.mustache"] == "Pick a number." + ShowViolationInPrompt.section + "\n")
     }
 
+    @Test func aQueryInsideAnIfOrInALaterStepOfTheRetryGetsTheSection() throws {
+        let program = """
+            task guess(target: int = 3, careful: bool = true) {
+              system_model {
+                invariant right: n == target
+              }
+
+              step prepare {
+                let hint = "a number"
+              }
+
+              step ask {
+                if careful {
+                  llm.query("Pick {{hint}}.") -> reply
+                } else {
+                  llm.query("Pick.") -> reply
+                }
+                let n = int(reply)
+                on_fail retry prepare max 1
+              }
+            }
+
+            """
+        let (context, directory) = try context(program, runs: [["1", "3"]])
+        let rewrites = ShowViolationInPrompt().rewrites(context)
+        #expect(rewrites.count == 2)
+        let (text, _) = try applied(rewrites, to: context, in: directory)
+        #expect(text.contains("Pick {{hint}}.{{#feedback}}") && text.contains("Pick.{{#feedback}}"), "\(text)")
+    }
+
     @Test func aPromptThatAlreadyShowsFeedbackIsLeftAlone() throws {
         let program = Self.guess.replacingOccurrences(of: "\"Pick a number.\"", with: "\"Pick a number. {{feedback}}\"")
         let (context, _) = try context(program, runs: [["1", "3"]])
@@ -170,10 +200,41 @@ import Testing
         #expect(run.status == 1 && run.out.contains("invariant `short_enough`"), "\(run.out)")
     }
 
+    @Test func aMovedStepTakesTheCommentsAboveItAndTheBlankLinesStay() throws {
+        let program = Self.review
+            .replacingOccurrences(of: "  step draft {", with: "  // Ask the model for a review.\n  step draft {")
+            .replacingOccurrences(of: "  step measure {", with: "  // Measure the input.\n  step measure { // cheap")
+        let (context, directory) = try context(program, runs: [["fine"]])
+        let rewrites = ChecksFirst().rewrites(context)
+        try #require(rewrites.count == 1)
+        let (text, _) = try applied(rewrites, to: context, in: directory)
+        #expect(text.contains("""
+              // Measure the input.
+              step measure { // cheap
+                let size = len(code)
+              }
+
+              // Ask the model for a review.
+              step draft {
+                llm.query("Review {{code}}.") -> notes
+              }
+
+              step save {
+            """), "\(text)")
+    }
+
     @Test func aCheckThatReadsTheExpensiveStepsResultStaysAfterIt() throws {
         let program = Self.review.replacingOccurrences(of: "let size = len(code)", with: "let size = len(notes)")
         let (context, _) = try context(program, runs: [["a long review"]])
         #expect(ChecksFirst().rewrites(context).isEmpty)
+    }
+
+    @Test func tightenBudgetIsTriedAloneAndOnlyWhenNothingElseApplies() {
+        func rewrite(_ rule: String) -> Rewrite { Rewrite(rule: rule, change: rule) { _ in } }
+        let sets = Improver.rewriteSets([rewrite("raise-retry-bound"), rewrite("tighten-budget"), rewrite("show-feedback")])
+        #expect(sets.map { $0.map(\.rule) } == [["raise-retry-bound"], ["show-feedback"], ["raise-retry-bound", "show-feedback"]])
+        let alone = Improver.rewriteSets([rewrite("tighten-budget"), rewrite("tighten-budget")])
+        #expect(alone.map { $0.map(\.rule) } == [["tighten-budget"], ["tighten-budget"]])
     }
 
     @Test func rewritesOfSeveralRulesCombine() throws {

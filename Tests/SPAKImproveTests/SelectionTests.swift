@@ -4,7 +4,7 @@ import Testing
 /// Selection under noise: differences count only beyond the spread between repeats.
 @Suite struct SelectionTests {
     /// A score with these measures (objective, llm calls, tokens, wall seconds), each `(mean, noise)`.
-    func score(_ id: String, objective: (Double, Double), calls: Double = 1, tokens: Double = 10, seconds: (Double, Double) = (1, 0.5),
+    func score(_ id: String, objective: (Double, Double), calls: Double = 1, tokens: Double = 10, seconds: (Double, Double) = (1, 0.05),
                maximize: Bool = true) -> CandidateScore {
         CandidateScore(candidate: id, trials: 4, completed: 4, missingObjective: 0, measures: [
             Measure(name: "solved", higherIsBetter: maximize, mean: objective.0, noise: objective.1),
@@ -51,6 +51,37 @@ import Testing
         let bestCheaper = score("c3", objective: (1.0, 0), calls: 3)
         #expect(Selection.winner(among: [good, best, bestCheaper], over: base)?.candidate == "c3")
         #expect(Selection.winner(among: [score("c4", objective: (0.3, 0.1))], over: base) == nil)
+    }
+
+    @Test func aMissingObjectiveCountsAsWorseThanEveryValueSeen() {
+        let maximize = RankingObjective(metric: "solved", maximize: true)
+        #expect(maximize.missingValue(seen: [1, 1]) == 0, "a bool seen only true: a missing value is false")
+        #expect(maximize.missingValue(seen: [0, 1]) == -1)
+        #expect(maximize.missingValue(seen: [0.8, 3.8]) == -2.2)
+        #expect(RankingObjective(metric: "attempts", maximize: false).missingValue(seen: [2, 5]) == 8)
+        #expect(maximize.missingValue(seen: []) == 0)
+    }
+
+    @Test func withTheObjectiveTiedTheSameWorkForFewerCallsWins() {
+        let base = score("c0", objective: (1, 0), calls: 4, tokens: 100)
+        let cheaper = score("c1", objective: (1, 0), calls: 2, tokens: 60)
+        let slowerOnly = score("c2", objective: (1, 0), calls: 4, tokens: 100, seconds: (0.2, 0.1))
+        #expect(Selection.winner(among: [slowerOnly, cheaper], over: base)?.candidate == "c1")
+        #expect(Selection.winner(among: [slowerOnly], over: base) == nil, "faster alone is not cheaper")
+        #expect(Selection.winner(among: [score("c3", objective: (0.5, 0), calls: 1)], over: base) == nil)
+    }
+
+    @Test func wallTimeMeasuredOnceDecidesNothing() {
+        func once(_ id: String, seconds: Double) -> CandidateScore {
+            CandidateScore(candidate: id, trials: 1, completed: 1, missingObjective: 0, measures: [
+                Measure(name: "solved", higherIsBetter: true, mean: 1, noise: 0),
+                Measure(name: "llm_calls", higherIsBetter: false, mean: 1, noise: 0),
+                Measure(name: "tokens", higherIsBetter: false, mean: 10, noise: 0),
+                Measure(name: "wall_s", higherIsBetter: false, mean: seconds, noise: 0, decisive: false),
+            ], metricMeans: [:])
+        }
+        #expect(!Selection.dominates(once("c1", seconds: 0.1), once("c0", seconds: 0.5)))
+        #expect(Selection.paretoFront([once("c0", seconds: 0.5), once("c1", seconds: 0.1)]).count == 2)
     }
 
     @Test func scoresAreMeansAndNoiseIsTheLargestSpreadBetweenRepeats() {

@@ -1,4 +1,6 @@
+import Foundation
 import SPAKCheck
+import SPAKDiagnostics
 import SPAKSyntax
 import SPAKTrace
 
@@ -22,8 +24,8 @@ public struct ChecksFirst: RewriteRule {
                   let cost = Self.expensiveEffect(of: expensive.body),
                   Self.isCheck(check.body), expensive.body.onFailPolicy == nil, check.body.onFailPolicy == nil,
                   !Self.retryTargets(in: task.body).contains(check.name),
-                  Self.independent(expensive, check, invariants: task.systemModels, templates: context.draft.templates),
-                  !Self.hasComments(from: expensive.start, to: check.end, in: context.draft.program) else { continue }
+                  Self.independent(expensive, check, invariants: task.systemModels, templates: context.draft.templates)
+            else { continue }
             let change = "step `\(check.name)` (no effects; violated \(statistics.violated) of \(statistics.occurrences) times) "
                 + "now runs before step `\(expensive.name)` (\(cost)), whose bindings it does not read"
             let (first, second) = (expensive.name, check.name)
@@ -140,47 +142,30 @@ public struct ChecksFirst: RewriteRule {
         }
         return names
     }
-
-    /// Whether a comment lies between the two steps' ends (the printer places comments by
-    /// their position in the source, so a moved step must carry none).
-    static func hasComments(from start: Int, to end: Int, in program: Program) -> Bool {
-        program.comments.contains { $0.range.start >= start && $0.range.start < end }
-    }
 }
 
 extension ProgramDraft {
-    /// Swaps two steps that follow each other directly, `first` then `second`.
+    /// Swaps two steps that follow each other directly, `first` then `second`, each with the
+    /// comment lines right above it: their lines are moved in the printed program, which is
+    /// then parsed again (the printer places comments by their position in the source, so
+    /// moving the tree's statements alone would leave comments behind).
     mutating func swapSteps(_ first: String, _ second: String) {
-        guard var task = program.task else { return }
-        func swap(in statements: inout [Statement]) {
-            for index in statements.indices.dropLast() {
-                if case .step(let a, _, _) = statements[index], a.name == first,
-                   case .step(let b, _, _) = statements[index + 1], b.name == second {
-                    statements.swapAt(index, index + 1)
-                    return
-                }
-                if case .repeat(var loop) = statements[index] {
-                    swap(in: &loop.body.statements)
-                    statements[index] = .repeat(loop)
-                }
-            }
-            if case .repeat(var loop)? = statements.last {
-                swap(in: &loop.body.statements)
-                statements[statements.count - 1] = .repeat(loop)
-            }
+        let file = SourceFile(path: source.path, text: printed())
+        guard let task = Frontend.parse(file).program.task,
+              let (a, b) = ChecksFirst.adjacentSteps(in: task.body).first(where: { $0.0.name == first && $0.1.name == second })
+        else { return }
+        var lines = file.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func span(_ step: ChecksFirst.StepInfo) -> ClosedRange<Int> {
+            var top = file.location(of: step.start).line - 1
+            while top > 0, lines[top - 1].trimmingCharacters(in: .whitespaces).hasPrefix("//") { top -= 1 }
+            return top...(file.location(of: max(step.start, step.end - 1)).line - 1)
         }
-        var body = task.items
-        var statementIndices: [Int] = []
-        var statements: [Statement] = []
-        for (index, item) in body.enumerated() {
-            if case .statement(let statement) = item {
-                statementIndices.append(index)
-                statements.append(statement)
-            }
-        }
-        swap(in: &statements)
-        for (offset, index) in statementIndices.enumerated() { body[index] = .statement(statements[offset]) }
-        task.items = body
-        program.task = task
+        let (spanA, spanB) = (span(a), span(b))
+        guard spanA.upperBound < spanB.lowerBound else { return }
+        let gap = Array(lines[(spanA.upperBound + 1)..<spanB.lowerBound])
+        lines.replaceSubrange(spanA.lowerBound...spanB.upperBound, with: Array(lines[spanB]) + gap + Array(lines[spanA]))
+        let moved = SourceFile(path: source.path, text: lines.joined(separator: "\n"))
+        program = Frontend.parse(moved).program
+        source = moved
     }
 }

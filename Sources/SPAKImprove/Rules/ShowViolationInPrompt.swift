@@ -20,21 +20,25 @@ public struct ShowViolationInPrompt: RewriteRule {
 
     public func rewrites(_ context: RewriteContext) -> [Rewrite] {
         var rewrites: [Rewrite] = []
-        var targetsDone: Set<String> = []
+        var done: Set<String> = []
+        var order: [String] = []
+        context.draft.program.task?.visitSteps { name, _ in order.append(name) }
         for statistics in context.analysis.steps where statistics.retries.used > 0 {
             guard let body = context.draft.step(named: statistics.name),
                   case .retry(let target, _)? = body.onFailPolicy,
-                  targetsDone.insert(target.name).inserted,
-                  let targetBody = context.draft.step(named: target.name) else { continue }
-            let queries = Bindings.effectCalls(in: targetBody.statements).filter { $0.qualifiedName == "llm.query" }
-            for query in queries {
-                guard let prompt = Prompt(query), let text = prompt.text(in: context.draft),
-                      !Self.shows(feedback: text) else { continue }
-                let retried = statistics.retries.used
-                let change = "step `\(target.name)`: the prompt \(prompt.shownName) now shows `feedback` "
-                    + "(step `\(statistics.name)` was retried \(retried) time\(retried == 1 ? "" : "s") with a prompt that did not show why)"
-                let step = target.name
-                rewrites.append(Rewrite(rule: name, change: change) { draft in prompt.appendSection(in: &draft, step: step) })
+                  let from = order.firstIndex(of: target.name), let to = order.firstIndex(of: statistics.name) else { continue }
+            // The prompts a retry asks again: those of the target and of every step up to the retried one.
+            for step in order[from...max(from, to)] {
+                guard let stepBody = context.draft.step(named: step) else { continue }
+                let queries = Bindings.effectCalls(in: stepBody.statements).filter { $0.qualifiedName == "llm.query" }
+                for (ordinal, query) in queries.enumerated() {
+                    guard let prompt = Prompt(query, step: step, ordinal: ordinal), done.insert(prompt.key).inserted,
+                          let text = prompt.text(in: context.draft), !Self.shows(feedback: text) else { continue }
+                    let retried = statistics.retries.used
+                    let change = "step `\(step)`: the prompt \(prompt.shownName) now shows `feedback` "
+                        + "(step `\(statistics.name)` was retried \(retried) time\(retried == 1 ? "" : "s") with a prompt that did not show why)"
+                    rewrites.append(Rewrite(rule: name, change: change) { draft in prompt.appendSection(in: &draft) })
+                }
             }
         }
         return rewrites
@@ -47,21 +51,29 @@ public struct ShowViolationInPrompt: RewriteRule {
 
     /// Where a query's prompt is written.
     private enum Prompt: Sendable {
-        /// The positional string literal, identified by its offset in the source.
-        case inline(offset: Int)
+        /// The positional string literal of the step's Nth `llm.query` (in source order).
+        case inline(step: String, ordinal: Int)
         /// A `template:` file.
         case file(String)
 
-        init?(_ query: EffectCall) {
+        init?(_ query: EffectCall, step: String, ordinal: Int) {
             for argument in query.arguments {
                 guard case .string(let value) = argument.value.kind else { continue }
                 switch argument.label?.name {
-                case nil: self = .inline(offset: argument.value.range.start); return
+                case nil: self = .inline(step: step, ordinal: ordinal); return
                 case "template": self = .file(value); return
                 default: continue
                 }
             }
             return nil
+        }
+
+        /// Identifies the prompt, so that one shared by several retries is changed once.
+        var key: String {
+            switch self {
+            case .inline(let step, let ordinal): "\(step)#\(ordinal)"
+            case .file(let path): "file:" + path
+            }
         }
 
         var shownName: String {
@@ -73,36 +85,36 @@ public struct ShowViolationInPrompt: RewriteRule {
 
         func text(in draft: ProgramDraft) -> String? {
             switch self {
-            case .file(let path): return draft.templates[path]
-            case .inline(let offset):
-                var found: String?
-                draft.program.task?.visitSteps { _, body in
-                    for call in Bindings.effectCalls(in: body.statements) {
-                        for argument in call.arguments where argument.label == nil && argument.value.range.start == offset {
-                            if case .string(let value) = argument.value.kind { found = value }
-                        }
-                    }
+            case .file(let path):
+                return draft.templates[path]
+            case .inline(let step, let ordinal):
+                guard let body = draft.step(named: step) else { return nil }
+                let queries = Bindings.effectCalls(in: body.statements).filter { $0.qualifiedName == "llm.query" }
+                guard ordinal < queries.count else { return nil }
+                for argument in queries[ordinal].arguments where argument.label == nil {
+                    if case .string(let value) = argument.value.kind { return value }
                 }
-                return found
+                return nil
             }
         }
 
-        func appendSection(in draft: inout ProgramDraft, step: String) {
+        func appendSection(in draft: inout ProgramDraft) {
             switch self {
             case .file(let path):
                 guard let text = draft.templates[path] else { return }
                 draft.templates[path] = Self.appending(to: text)
-            case .inline(let offset):
+            case .inline(let step, let ordinal):
                 draft.editStep(named: step) { block in
-                    for index in block.statements.indices {
-                        guard case .effect(var call) = block.statements[index] else { continue }
-                        for argumentIndex in call.arguments.indices {
-                            let argument = call.arguments[argumentIndex]
-                            guard argument.label == nil, argument.value.range.start == offset,
-                                  case .string(let value) = argument.value.kind else { continue }
-                            call.arguments[argumentIndex].value = Expr(.string(Self.appending(to: value)), range: argument.value.range)
+                    var seen = 0
+                    block.editEffectCalls { call in
+                        guard call.qualifiedName == "llm.query" else { return }
+                        defer { seen += 1 }
+                        guard seen == ordinal else { return }
+                        for index in call.arguments.indices where call.arguments[index].label == nil {
+                            guard case .string(let value) = call.arguments[index].value.kind else { continue }
+                            call.arguments[index].value = Expr(.string(Self.appending(to: value)), range: call.arguments[index].value.range)
+                            return
                         }
-                        block.statements[index] = .effect(call)
                     }
                 }
             }
