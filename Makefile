@@ -38,7 +38,7 @@ test-swift:
 	swift test $(SWIFT_BUILD_FLAGS)
 
 test-python: $(PYTHON) $(LLM_PYTHON)
-	SPAK_BIN=$(SPAK) $(PYTHON) -m pytest -q Tests/Grammar Tests/Kernel Tests/Backends Tests/Harness
+	SPAK_BIN=$(SPAK) $(PYTHON) -m pytest -q Tests/Grammar Tests/Kernel Tests/Backends Tests/Harness Tests/MCP
 
 $(PYTHON): requirements-dev.txt
 	python3 -m venv $(VENV)

@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // `spak mcp`: the Model Context Protocol's Swift SDK (stdio transport), for SPAKMCP only.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         .target(name: "SPAKDiagnostics"),
@@ -57,10 +59,15 @@ let package = Package(
             dependencies: ["SPAKKernel", "SPAKTrace", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics"],
             resources: [.embedInCode("Resources/reflect.spak")]
         ),
+        // `spak mcp`: the run operations as MCP tools and resources, for agent clients.
+        .target(
+            name: "SPAKMCP",
+            dependencies: ["SPAKKernel", "SPAKTrace", "SPAKCheck", "SPAKDiagnostics", .product(name: "MCP", package: "swift-sdk")]
+        ),
         .target(
             name: "SPAKCommands",
             dependencies: [
-                "SPAKKernel", "SPAKBackends", "SPAKTrace", "SPAKImprove", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
+                "SPAKKernel", "SPAKBackends", "SPAKTrace", "SPAKImprove", "SPAKMCP", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -22,7 +22,7 @@ struct Spak: ParsableCommand {
         version: "0.1.0",
         subcommands: [CheckCommand.self, ParseCommand.self, FormatCommand.self, RunCommand.self, StepCommand.self,
                       StatusCommand.self, RunsCommand.self, ReplayCommand.self, ForkCommand.self, TestCommand.self, AnalyzeCommand.self, ImproveCommand.self,
-                      TraceCommand.self]
+                      TraceCommand.self, McpCommand.self]
     )
 }
 

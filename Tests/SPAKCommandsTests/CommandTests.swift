@@ -169,7 +169,7 @@ struct HelpSnapshotTests {
     @Test("help matches its snapshot", arguments: [
         ["--help"], ["check", "--help"], ["parse", "--help"], ["fmt", "--help"], ["run", "--help"], ["step", "--help"],
         ["status", "--help"], ["runs", "--help"], ["replay", "--help"], ["fork", "--help"], ["test", "--help"],
-        ["trace", "show", "--help"], ["trace", "diff", "--help"], ["analyze", "--help"], ["improve", "--help"],
+        ["trace", "show", "--help"], ["trace", "diff", "--help"], ["analyze", "--help"], ["improve", "--help"], ["mcp", "--help"],
     ])
     func help(arguments: [String]) throws {
         let name = (arguments.count == 1 ? "spak" : arguments.dropLast().joined(separator: "-")) + "-help.txt"
