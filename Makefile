@@ -12,7 +12,7 @@ SPAK := .build/debug/spak
 RELEASE_SPAK := .build-static/release/spak
 EXAMPLES := examples/*.spak examples/kernels/*.spak examples/improve/*.spak
 
-.PHONY: demo build release test test-swift test-python bench bench-check bench-kernel bench-tools bench-backends bench-replay bench-improve local-llm clean
+.PHONY: demo build release test test-swift test-python bench bench-check bench-kernel bench-tools bench-backends bench-replay bench-improve bench-mcp local-llm clean
 
 ## The main job: build spak, check the shipped agents, and run one offline end to end, its
 ## answers taken from a prepared file (no network, no GPU).
@@ -91,7 +91,12 @@ bench-backends: release
 bench-improve: release
 	python3 bench/improve_bench.py --spak $(RELEASE_SPAK)
 
-bench: bench-check bench-kernel bench-tools bench-backends bench-replay bench-improve
+## `spak mcp`: the round trip of a respond call at about 10 and 10,000 events of history,
+## from the Python MCP SDK and from a bare JSON-RPC client (the SDK comes from .venv).
+bench-mcp: release $(PYTHON)
+	$(PYTHON) bench/mcp_bench.py --spak $(RELEASE_SPAK)
+
+bench: bench-check bench-kernel bench-tools bench-backends bench-replay bench-improve bench-mcp
 
 clean:
 	rm -rf .build .build-static $(VENV) $(LLM_VENV) .venv-bench bench/out

@@ -19,8 +19,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
-        // `spak mcp`: the Model Context Protocol's Swift SDK (stdio transport), for SPAKMCP only.
-        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         .target(name: "SPAKDiagnostics"),
@@ -59,10 +57,11 @@ let package = Package(
             dependencies: ["SPAKKernel", "SPAKTrace", "SPAKCheck", "SPAKSyntax", "SPAKDiagnostics"],
             resources: [.embedInCode("Resources/reflect.spak")]
         ),
-        // `spak mcp`: the run operations as MCP tools and resources, for agent clients.
+        // `spak mcp`: the run operations as MCP tools and resources over stdio, for agent clients
+        // (the protocol in SPAK's own JSON: see the README's design notes on why not swift-sdk).
         .target(
             name: "SPAKMCP",
-            dependencies: ["SPAKKernel", "SPAKTrace", "SPAKCheck", "SPAKDiagnostics", .product(name: "MCP", package: "swift-sdk")]
+            dependencies: ["SPAKKernel", "SPAKTrace", "SPAKCheck", "SPAKDiagnostics"]
         ),
         .target(
             name: "SPAKCommands",
@@ -80,6 +79,7 @@ let package = Package(
         .testTarget(name: "SPAKKernelTests", dependencies: ["SPAKKernel", "SPAKTestSupport"]),
         .testTarget(name: "SPAKTraceTests", dependencies: ["SPAKTrace", "SPAKKernel", "SPAKTestSupport"]),
         .testTarget(name: "SPAKImproveTests", dependencies: ["SPAKImprove", "SPAKKernel", "SPAKTrace", "SPAKCheck", "SPAKDiagnostics", "SPAKTestSupport"]),
+        .testTarget(name: "SPAKMCPTests", dependencies: ["SPAKMCP", "SPAKKernel", "SPAKTestSupport"]),
         .testTarget(name: "SPAKBackendsTests", dependencies: ["SPAKBackends", "SPAKKernel", "SPAKTestSupport"]),
         .testTarget(
             name: "SPAKCommandsTests", dependencies: ["SPAKCommands", "SPAKCheck", "SPAKTestSupport"], exclude: ["Snapshots"]),

@@ -19,7 +19,7 @@ struct McpCommand: SpakSubcommand {
             tool.run commands that a program's allow lines admit are executed; a client cannot \
             grant it. Standard output carries the protocol only; messages go to standard \
             error. See docs/mcp.md. Exit codes: 0 the client closed the connection, 2 usage \
-            (a root that is not a folder) or a transport error.
+            (a root that is not a folder).
             """
     )
 
@@ -36,32 +36,7 @@ struct McpCommand: SpakSubcommand {
             io.err("spak: error: \(error)\n")
             return .usageOrIO
         }
-        let ended = ServerEnd()
-        let version = Spak.configuration.version
-        Task.detached {
-            do { try await SpakMCPServer.serve(service, version: version) } catch { ended.fail("\(error)") }
-            ended.signal()
-        }
-        ended.wait()
-        if let failure = ended.failure {
-            io.err("spak: error: the MCP connection failed: \(failure)\n")
-            return .usageOrIO
-        }
+        MCPStdio.serve(MCPSession(service: service, version: Spak.configuration.version))
         return .success
     }
-}
-
-/// How the server's task ended, handed back to the command's (blocked) thread.
-private final class ServerEnd: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var message: String?
-
-    var failure: String? { lock.withLock { message } }
-
-    func fail(_ text: String) { lock.withLock { message = text } }
-
-    func signal() { done.signal() }
-
-    func wait() { done.wait() }
 }

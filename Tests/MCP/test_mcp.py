@@ -68,6 +68,38 @@ def test_a_whole_run_of_hello_answered_by_the_client(root):
     cli(root, "replay", run, code=0)
 
 
+def test_step_and_fork_through_the_client(root):
+    (root / "two.spak").write_text("""task two(name: string = "Ada") {
+  step prepare {
+    let who = upper(name)
+  }
+
+  step greet {
+    llm.query("Greet {{who}}.") -> greeting
+  }
+
+  evaluation {
+    metric length = len(greeting)
+  }
+}
+""")
+
+    async def scenario():
+        async with session(root) as client:
+            paused = (await client.call_tool("start_run", {"program": "two.spak", "step": True})).structured_content
+            assert paused["status"] == "paused" and paused["counters"]["steps"] == 1
+            waiting = (await client.call_tool("step", {"run": paused["run"]})).structured_content
+            assert waiting["status"] == "suspended" and waiting["pending"]["prompt"] == "Greet ADA."
+            done = (await client.call_tool("respond", {"run": paused["run"], "answer": "Hello, ADA!"})).structured_content
+            assert done["metrics"] == {"length": 11}
+            forked = (await client.call_tool("fork", {"run": paused["run"], "at": "greet", "answer": "Hi!"})).structured_content
+            assert forked["status"] == "completed" and forked["metrics"] == {"length": 3} and forked["run"] != paused["run"]
+            listed = (await client.call_tool("list_runs", {})).structured_content["runs"]
+            assert {r["id"]: r["parent"] for r in listed}[forked["run"]] == paused["run"]
+
+    anyio.run(scenario)
+
+
 def test_a_run_handed_between_the_command_line_and_the_client(root):
     started = cli(root, "run", "examples/hello.spak", code=3)
     run = started.stdout.split()[1]
