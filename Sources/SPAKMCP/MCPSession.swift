@@ -38,7 +38,7 @@ public final class MCPSession {
             // A response to a request the server never sends, or nothing at all.
             return fields["result"] != nil || fields["error"] != nil ? nil : Self.error(.invalidRequest("no `method`"), id: id ?? .null)
         }
-        guard let id, id != .null else { return nil }  // a notification: initialized, cancelled…
+        guard let id else { return nil }  // a notification: initialized, cancelled…
         switch id {
         case .string, .int: return respond(method, fields["params"], id: id)
         default: return Self.error(.invalidRequest("`id` must be a string or an integer"), id: .null)
@@ -60,6 +60,7 @@ public final class MCPSession {
             switch failure.kind {
             case .invalidArguments: return Self.error(.invalidParams(failure.description), id: id)
             case .internalError: return Self.error(.internalError(failure.description), id: id)
+            case .resourceNotFound: return Self.error(ProtocolError(code: -32002, message: "Resource not found: \(failure.description)"), id: id)
             case .toolError:
                 return Self.result(.map(["content": .list([Self.text(failure.description)]), "isError": .bool(true)]), id: id)
             }
@@ -130,12 +131,19 @@ public final class MCPSession {
 
 /// Serves a session on standard input and output, a message per line, until input ends.
 public enum MCPStdio {
+    /// The largest message taken, as for every file spak reads.
+    static let maxMessage = 64 << 20
+
     /// Reads messages until the client closes standard input; replies are written and flushed one by one.
     public static func serve(_ session: MCPSession) {
         let output = FileHandle.standardOutput
         while let line = readLine(strippingNewline: true) {
-            guard !line.trimmingCharacters(in: .whitespaces).isEmpty, let reply = session.reply(to: line) else { continue }
-            output.write(Data((reply + "\n").utf8))
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            let reply = line.utf8.count > maxMessage
+                ? JSON.serialize(.map(["jsonrpc": .string("2.0"), "id": .null,
+                                       "error": ProtocolError.invalidRequest("a message is at most 64 MiB").value]))
+                : session.reply(to: line)
+            if let reply { output.write(Data((reply + "\n").utf8)) }
         }
     }
 }

@@ -35,7 +35,7 @@ extension RunService {
     /// The request as JSON: effect, step, where in the program, the prompt or command, and
     /// the whole request.
     static func pendingValue(_ pending: PendingRequest) -> Value {
-        var fields: [String: Value] = ["effect": .string(pending.effect), "step": .string(pending.step),
+        var fields: [String: Value] = ["index": .int(pending.index), "effect": .string(pending.effect), "step": .string(pending.step),
                                        "location": .string("program.spak:\(pending.location)"), "request": pending.request]
         if let prompt = pending.request.fields["prompt"] { fields["prompt"] = prompt }
         if let command = command(of: pending) { fields["command"] = .string(command) }

@@ -2,6 +2,7 @@ import Foundation
 import SPAKCheck
 import SPAKDiagnostics
 import SPAKKernel
+import SPAKSyntax
 import SPAKTrace
 
 /// What the MCP tools do, as plain synchronous calls on the run folders under one root:
@@ -24,6 +25,8 @@ public final class RunService: @unchecked Sendable {
             case toolError
             /// A failure inside the server, such as a disk that cannot be written.
             case internalError
+            /// A resource that does not exist (now).
+            case resourceNotFound
         }
         public let kind: Kind
         public let description: String
@@ -42,7 +45,7 @@ public final class RunService: @unchecked Sendable {
     /// when the server starts, never by a client).
     public let live: Bool
     private let lock = NSLock()
-    private var clientName = "mcp client"
+    private var clientName = "mcp: a client that did not initialize"
 
     /// A service over `root`.
     public init(root: String, live: Bool) throws(Failure) {
@@ -79,14 +82,30 @@ public final class RunService: @unchecked Sendable {
     /// for an answer (or after one step, with `step`).
     public func start(path: String, parameters: [String: String], workspace: String?, step: Bool) throws(Failure) -> Output {
         let file = try program(path)
-        let workspaceFolder = try workspace.map(folder)
+        let workspaceFolder = try workspace.map(self.workspace)
         let checked: CheckedProgram
         do { checked = try Frontend.check(path: file) } catch { throw Failure("\(error)") }
         guard !checked.hasErrors, let task = checked.parse.program.task else {
             throw Failure("the program has errors:\n" + DiagnosticRenderer().render(checked.bag))
         }
+        let programFolder = (file as NSString).deletingLastPathComponent
+        for call in Bindings.effectCalls(in: task.body) {
+            for argument in call.arguments where argument.label?.name == "template" {
+                guard case .string(let template) = argument.value.kind else { continue }
+                let full = URL(fileURLWithPath: template, relativeTo: URL(fileURLWithPath: programFolder + "/")).standardizedFileURL
+                    .resolvingSymlinksInPath().path
+                guard isInside(full) else {
+                    throw Failure("the template \(template) is outside the server's root \(root)", kind: .invalidArguments)
+                }
+            }
+        }
+        let values: [String: Value]
         do {
-            let values = try Parameters.resolve(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, for: task)
+            values = try Parameters.resolve(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, for: task)
+        } catch {
+            throw Failure("\(error)", kind: .invalidArguments)
+        }
+        do {
             let started = try RunStore.start(checked, parameters: values, runsDirectory: runsDirectory, workspace: workspaceFolder)
             return try withExtendedLifetime(started.lock) { () throws(Failure) -> Output in
                 try drive(started.machine) { machine, source throws(RecordError) in try machine.run(answers: &source, singleStep: step) }
@@ -94,7 +113,7 @@ public final class RunService: @unchecked Sendable {
         } catch let failure as Failure {
             throw failure
         } catch {
-            throw Failure("\(error)")
+            throw Failure("\(error)", kind: (error as? RecordError).map(Self.kind) ?? .toolError)
         }
     }
 
@@ -115,13 +134,16 @@ public final class RunService: @unchecked Sendable {
 
     /// `spak step --resume RUN`: records `answer` to the request the run waits at, and goes
     /// on until the run ends or waits again.
-    public func respond(run: String, answer text: String) throws(Failure) -> Output {
+    public func respond(run: String, answer text: String, index: Int?) throws(Failure) -> Output {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw Failure("the answer is empty", kind: .invalidArguments)
         }
         return try open(run) { machine throws(Failure) -> Output in
-            guard case .suspended = machine.state.status else {
+            guard case .suspended(let pending) = machine.state.status else {
                 throw Failure("run \(machine.runFolder.id) is not waiting for an answer (it is \(machine.state.status.name))")
+            }
+            if let index, index != pending.index {
+                throw Failure("run \(machine.runFolder.id) waits at request \(pending.index), not \(index): nothing was recorded")
             }
             let answer = Answer(value: .string(text), answeredBy: answeredBy)
             return try drive(machine) { machine, source throws(RecordError) in try machine.resume(with: answer, answers: &source) }
@@ -160,7 +182,7 @@ public final class RunService: @unchecked Sendable {
         let folder = try runFolder(run)
         do {
             let point = try Fork.Point(at)
-            let started = try Fork.start(folder, at: point, runsDirectory: runsDirectory, workspace: nil)
+            let started = try Fork.start(folder, at: point, runsDirectory: runsDirectory, workspace: try recordedWorkspace(of: folder))
             return try withExtendedLifetime(started.lock) { () throws(Failure) -> Output in
                 let first = answer.map { Answer(value: .string($0), answeredBy: answeredBy) }
                 return try drive(started.machine, first: first) { machine, source throws(RecordError) in
@@ -170,7 +192,7 @@ public final class RunService: @unchecked Sendable {
         } catch let failure as Failure {
             throw failure
         } catch {
-            throw Failure("\(error)")
+            throw Failure("\(error)", kind: (error as? RecordError).map(Self.kind) ?? .toolError)
         }
     }
 
@@ -208,7 +230,8 @@ public final class RunService: @unchecked Sendable {
         }
         let folder = try runFolder(parts[0])
         guard let data = FileManager.default.contents(atPath: folder + "/" + parts[1]) else {
-            throw Failure("run \(parts[0]) has no \(parts[1]) now")
+            throw Failure("run \(parts[0]) has no \(parts[1]) now (trace.json and metrics.json are written when a run ends, "
+                + "pending/prompt.md while it waits)", kind: .resourceNotFound)
         }
         return (String(decoding: data, as: UTF8.self), parts[1].hasSuffix(".md") ? "text/markdown" : "application/json")
     }
@@ -233,12 +256,12 @@ public final class RunService: @unchecked Sendable {
     private func open(_ run: String, _ body: (Machine) throws(Failure) -> Output) throws(Failure) -> Output {
         let folder = try runFolder(run)
         do {
-            let opened = try RunStore.open(folder, runsDirectory: runsDirectory, workspace: nil)
+            let opened = try RunStore.open(folder, runsDirectory: runsDirectory, workspace: try recordedWorkspace(of: folder))
             return try withExtendedLifetime(opened.lock) { () throws(Failure) -> Output in try body(opened.machine) }
         } catch let failure as Failure {
             throw failure
         } catch {
-            throw Failure("\(error)")
+            throw Failure("\(error)", kind: (error as? RecordError).map(Self.kind) ?? .toolError)
         }
     }
 
@@ -264,22 +287,42 @@ public final class RunService: @unchecked Sendable {
     /// A program's absolute path, which must be a file under the root.
     private func program(_ path: String) throws(Failure) -> String {
         let full = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: root + "/")).standardizedFileURL.resolvingSymlinksInPath().path
-        guard full.hasPrefix(root + "/") else { throw Failure("\(path) is outside the server's root \(root)", kind: .invalidArguments) }
+        guard isInside(full) else { throw Failure("\(path) is outside the server's root \(root)", kind: .invalidArguments) }
         guard FileManager.default.fileExists(atPath: full) else { throw Failure("no such program: \(path)", kind: .invalidArguments) }
         return full
     }
 
-    /// A folder's absolute path, which must be under the root.
-    private func folder(_ path: String) throws(Failure) -> String {
+    /// Whether an absolute, resolved path is the root or beneath it.
+    private func isInside(_ path: String) -> Bool {
+        root == "/" || path == root || path.hasPrefix(root + "/")
+    }
+
+    /// A workspace's absolute path: a folder under the root that neither holds nor lies in
+    /// ROOT/.spak, where the run records are.
+    private func workspace(_ path: String) throws(Failure) -> String {
         let full = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: root + "/")).standardizedFileURL.resolvingSymlinksInPath().path
-        guard full == root || full.hasPrefix(root + "/") else {
-            throw Failure("\(path) is outside the server's root \(root)", kind: .invalidArguments)
+        guard isInside(full) else { throw Failure("the workspace \(path) is outside the server's root \(root)", kind: .invalidArguments) }
+        let records = root + "/.spak"
+        guard !(records + "/").hasPrefix(full + "/"), !full.hasPrefix(records + "/"), full != records else {
+            throw Failure("the workspace \(path) holds or lies in \(records), where the run records are; give a folder beside it",
+                          kind: .invalidArguments)
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw Failure("no such folder: \(path)", kind: .invalidArguments)
         }
         return full
+    }
+
+    /// The workspace a run recorded (`nil`: its own), checked like a client's: a relative one
+    /// is taken from the root.
+    private func recordedWorkspace(of folder: String) throws(Failure) -> String? {
+        let info: Value
+        do { info = try JSON.parse(bytes: Array(FileManager.default.contents(atPath: folder + "/run.json") ?? Data())) } catch {
+            throw Failure("the run's run.json cannot be read: \(error)")
+        }
+        guard let recorded = info.fields["workspace"]?.textIfString else { return nil }
+        return try workspace(recorded)
     }
 
     /// A run's folder under the runs directory; `run` is its id.

@@ -26,7 +26,7 @@ enum ToolCatalog {
 
         var value: Value {
             .map(["name": .string(name), "description": .string(description), "inputSchema": inputSchema,
-                  "annotations": .map(["readOnlyHint": .bool(readOnly)])])
+                  "annotations": .map(["readOnlyHint": .bool(readOnly), "destructiveHint": .bool(false), "openWorldHint": .bool(false)])])
         }
     }
 
@@ -50,7 +50,9 @@ enum ToolCatalog {
              inputSchema: schema(["run": run], required: ["run"]), readOnly: true),
         Tool(name: "respond",
              description: "Answer the request a run waits at (the model's reply, or a command's result), record it, and execute until the run ends or waits again.",
-             inputSchema: schema(["run": run, "answer": string("The answer: the reply text, or for a tool.run its result as JSON or its output.")],
+             inputSchema: schema(["run": run, "answer": string("The answer: the reply text, or for a tool.run its result as JSON or its output."),
+                                  "index": .map(["type": .string("integer"),
+                                                 "description": .string("The request's index (from pending): refused if the run waits at another, so a retried call cannot answer the next question.")])],
                                  required: ["run", "answer"])),
         Tool(name: "step", description: "Execute the next step of a paused run, then pause again.",
              inputSchema: schema(["run": run], required: ["run"])),
@@ -84,7 +86,9 @@ enum ToolCatalog {
             return try service.start(path: text("program")!, parameters: parameters, workspace: text("workspace"), step: flag("step"))
         case "status": return try service.status(run: text("run")!)
         case "pending": return try service.pending(run: text("run")!)
-        case "respond": return try service.respond(run: text("run")!, answer: text("answer")!)
+        case "respond":
+            let index: Int? = if case .int(let number)? = arguments["index"] { number } else { nil }
+            return try service.respond(run: text("run")!, answer: text("answer")!, index: index)
         case "step": return try service.step(run: text("run")!)
         case "trace": return try service.trace(run: text("run")!, full: flag("full"))
         case "fork": return try service.fork(run: text("run")!, at: text("at")!, answer: text("answer"))
@@ -106,7 +110,7 @@ enum ToolCatalog {
                     "\(tool.name): unknown argument `\(key)` (it takes \(properties.keys.sorted().joined(separator: ", ")))")
             }
             let matches = switch (type, value) {
-            case ("string", .string), ("boolean", .bool), ("object", .map): true
+            case ("string", .string), ("boolean", .bool), ("object", .map), ("integer", .int): true
             default: false
             }
             guard matches else { throw ProtocolError.invalidParams("\(tool.name): `\(key)` must be a \(type)") }

@@ -14,7 +14,7 @@ import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from conftest import REPO_ROOT, session, spak_binary
+from mcp_support import REPO_ROOT, session, spak_binary
 
 
 @pytest.fixture
@@ -121,6 +121,25 @@ def test_a_run_handed_between_the_command_line_and_the_client(root):
     assert "completed" in cli(root, "step", "--resume", second, code=0).stdout
     by = [e["answered_by"] for e in events(root, second) if e["type"] == "effect.answered" and e["effect"] == "llm.query"]
     assert by == ["response-file"]
+
+
+def test_a_handed_over_run_keeps_its_workspace_only_inside_the_root(root, tmp_path_factory):
+    (root / "ws").mkdir()
+    inside = cli(root, "run", "examples/hello.spak", "--workspace", "ws", code=3).stdout.split()[1]
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    outside = cli(root, "run", "examples/hello.spak", "--workspace", str(elsewhere), code=3).stdout.split()[1]
+
+    async def scenario():
+        async with session(root) as client:
+            done = await client.call_tool("respond", {"run": inside, "answer": "Hello!"})
+            assert done.structured_content["status"] == "completed"
+            with pytest.raises(MCPError) as refused:
+                await client.call_tool("respond", {"run": outside, "answer": "Hello!"})
+            assert refused.value.error.code == -32602 and "outside the server's root" in refused.value.error.message
+
+    anyio.run(scenario)
+    assert (root / "ws" / "out" / "greeting.txt").read_text() == "Hello!"
+    assert not list(elsewhere.iterdir()), "nothing was written outside the root"
 
 
 def test_the_kernel_agent_on_the_cpu_path_driven_by_the_client(root):

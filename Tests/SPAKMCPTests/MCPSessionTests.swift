@@ -52,6 +52,7 @@ import Testing
         #expect(try code("[1, 2]") == .int(-32600))
         #expect(try code(#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#) == .int(-32600))
         #expect(try code(#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#) == .int(-32600))
+        #expect(try code(#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#) == .int(-32600))
         #expect(try code(#"{"jsonrpc":"2.0","id":1,"method":"runs/destroy"}"#) == .int(-32601))
         #expect(try code(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":[]}"#) == .int(-32602))
     }
@@ -61,8 +62,13 @@ import Testing
         let content = try #require(started["result"]?.fields["structuredContent"]?.fields)
         #expect(content["status"] == .string("suspended"))
         #expect(content["pending"]?.fields["prompt"] == .string("Greet Lin."))
+        #expect(content["pending"]?.fields["index"] == .int(0))
         let run = try #require(content["run"]?.textIfString)
-        let done = try tool("respond", ["run": .string(run), "answer": .string("Hello, Lin!")])
+        let resource = try call("resources/read", .map(["uri": .string("spak://runs/\(run)/trace.json")]))
+        #expect(resource["error"]?.fields["code"] == .int(-32002), "no trace.json while the run waits")
+        let stale = try tool("respond", ["run": .string(run), "answer": .string("Hello, Lin!"), "index": .int(4)])
+        #expect(stale["result"]?.fields["isError"] == .bool(true), "an answer meant for another request is refused")
+        let done = try tool("respond", ["run": .string(run), "answer": .string("Hello, Lin!"), "index": .int(0)])
         #expect(done["result"]?.fields["structuredContent"]?.fields["status"] == .string("completed"))
         let again = try tool("respond", ["run": .string(run), "answer": .string("Hi")])
         #expect(again["result"]?.fields["isError"] == .bool(true), "a run not waiting is a tool error")
@@ -81,5 +87,27 @@ import Testing
             == "Invalid params: no run greet-19990101-000000-0000 (see list_runs)")
         #expect(try message("status", ["run": .string("../../etc")])?.contains("is not a run id") == true)
         #expect(try message("check", ["path": .string("../elsewhere.spak")])?.contains("outside the server's root") == true)
+        #expect(try message("start_run", ["program": .string("greet.spak"), "workspace": .string(".")])?
+            .contains("where the run records are") == true)
+        #expect(try message("start_run", ["program": .string("greet.spak"), "workspace": .string(".spak")])?
+            .contains("where the run records are") == true)
+    }
+
+    @Test func aTemplateOutsideTheRootIsRefused() throws {
+        let outer = try makeScratchDirectory()
+        _ = try write("the secret\n", to: "secret.txt", in: outer)
+        _ = try write("""
+            task peek() {
+              step ask {
+                llm.query(template: "../secret.txt") -> reply
+              }
+            }
+
+            """, to: "inner/peek.spak", in: outer)
+        let inner = MCPSession(service: try RunService(root: outer.path + "/inner", live: false), version: "0.1.0")
+        let line = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"start_run","arguments":{"program":"peek.spak"}}}"#
+        let reply = try JSON.parse(try #require(inner.reply(to: line))).fields
+        #expect(reply["error"]?.fields["code"] == .int(-32602))
+        #expect(reply["error"]?.fields["message"]?.textIfString?.contains("the template ../secret.txt is outside the server's root") == true)
     }
 }
