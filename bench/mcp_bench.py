@@ -24,18 +24,8 @@ import anyio
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-LOOP = """task long(n: int = 10) {
-  repeat i in 1...n {
-    step ask {
-      llm.query("Score item {{i}}") -> reply
-      let score = int(reply)
-    }
-  }
-  evaluation {
-    metric last = score
-  }
-}
-"""
+from replay_bench import LOOP
+
 LONG_ITEMS = 1430
 
 

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import os
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "Kernel"))
 
+from conftest import REPO_ROOT, spak_binary  # noqa: E402
 
-def spak_binary() -> Path:
-    configured = os.environ.get("SPAK_BIN")
-    path = Path(configured) if configured else REPO_ROOT / ".build" / "debug" / "spak"
-    path = path if path.is_absolute() else REPO_ROOT / path
-    if not path.is_file():
-        pytest.fail(f"spak binary not found at {path}; run `swift build` first", pytrace=False)
-    return path
+__all__ = ["REPO_ROOT", "session", "spak_binary"]
 
 
 @asynccontextmanager
