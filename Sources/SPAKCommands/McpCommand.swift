@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import SPAKMCP
 
 /// `spak mcp`: serve runs to an agent client (Gemini CLI, Claude Code, any MCP host) over
