@@ -28,9 +28,13 @@ public final class Improver {
 
     /// One round: the candidate it started from and what it found.
     public struct Round: Sendable {
+        /// The round's number, from 1.
         public let number: Int
+        /// The candidate it started from.
         public let base: String
+        /// The candidate that beat `base`, if one did.
         public var winner: String?
+        /// What the round found, in a sentence.
         public var note: String
     }
 

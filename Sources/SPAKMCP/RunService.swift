@@ -11,12 +11,15 @@ import SPAKTrace
 public final class RunService: @unchecked Sendable {
     /// A tool's result: text for people, and the same facts as structured JSON.
     public struct Output: Sendable {
+        /// What a person reads.
         public let text: String
+        /// The same as JSON, for the client's `structuredContent`.
         public let structured: Value
     }
 
     /// Why a call cannot be done.
     public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// How the failure reaches the client.
         public enum Kind: Sendable {
             /// A bad argument: no such run or program, a path outside the root (a JSON-RPC error).
             case invalidArguments
@@ -28,7 +31,9 @@ public final class RunService: @unchecked Sendable {
             /// A resource that does not exist (now).
             case resourceNotFound
         }
+        /// How it reaches the client.
         public let kind: Kind
+        /// What went wrong, for the client to show.
         public let description: String
 
         init(_ description: String, kind: Kind = .toolError) {
@@ -105,15 +110,11 @@ public final class RunService: @unchecked Sendable {
         } catch {
             throw Failure("\(error)", kind: .invalidArguments)
         }
-        do {
+        return try translatingKernelErrors {
             let started = try RunStore.start(checked, parameters: values, runsDirectory: runsDirectory, workspace: workspaceFolder)
             return try withExtendedLifetime(started.lock) { () throws(Failure) -> Output in
                 try drive(started.machine) { machine, source throws(RecordError) in try machine.run(answers: &source, singleStep: step) }
             }
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            throw Failure("\(error)", kind: (error as? RecordError).map(Self.kind) ?? .toolError)
         }
     }
 
@@ -180,7 +181,7 @@ public final class RunService: @unchecked Sendable {
     /// with `answer` at its first request when one is given.
     public func fork(run: String, at: String, answer: String?) throws(Failure) -> Output {
         let folder = try runFolder(run)
-        do {
+        return try translatingKernelErrors {
             let point = try Fork.Point(at)
             let started = try Fork.start(folder, at: point, runsDirectory: runsDirectory, workspace: try recordedWorkspace(of: folder))
             return try withExtendedLifetime(started.lock) { () throws(Failure) -> Output in
@@ -189,10 +190,6 @@ public final class RunService: @unchecked Sendable {
                     try machine.run(answers: &source)
                 }
             }
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            throw Failure("\(error)", kind: (error as? RecordError).map(Self.kind) ?? .toolError)
         }
     }
 
@@ -255,10 +252,15 @@ public final class RunService: @unchecked Sendable {
     /// Opens a run (locked while `body` works on it).
     private func open(_ run: String, _ body: (Machine) throws(Failure) -> Output) throws(Failure) -> Output {
         let folder = try runFolder(run)
-        do {
+        return try translatingKernelErrors {
             let opened = try RunStore.open(folder, runsDirectory: runsDirectory, workspace: try recordedWorkspace(of: folder))
             return try withExtendedLifetime(opened.lock) { () throws(Failure) -> Output in try body(opened.machine) }
-        } catch let failure as Failure {
+        }
+    }
+
+    /// Runs `body`, passing its failures on and turning a kernel error into a failure of its kind.
+    private func translatingKernelErrors(_ body: () throws -> Output) throws(Failure) -> Output {
+        do { return try body() } catch let failure as Failure {
             throw failure
         } catch {
             throw Failure("\(error)", kind: (error as? RecordError).map(Self.kind) ?? .toolError)
