@@ -190,6 +190,55 @@ void spak_set_running_group(pid_t group) {
     running_group = group;
 }
 
+/// Set by the first SIGINT or SIGTERM while interrupts are watched: the signal's number.
+static volatile sig_atomic_t interrupt_signal = 0;
+/// Whether that signal killed a command's group (its result is not the command's own).
+static volatile sig_atomic_t interrupt_killed_group = 0;
+/// What a second signal prints before spak dies of it.
+static char interrupt_message[1024];
+static volatile sig_atomic_t interrupt_message_length = 0;
+
+static void interrupt_requested(int sig) {
+    pid_t group = (pid_t)running_group;
+    if (interrupt_signal != 0) {
+        int length = interrupt_message_length;
+        if (length > 0) (void)!write(2, interrupt_message, (size_t)length);
+        if (group > 0) kill(-group, SIGKILL);
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    interrupt_signal = sig;
+    if (group > 0) {
+        interrupt_killed_group = 1;
+        kill(-group, SIGKILL);
+    }
+}
+
+void spak_watch_interrupts(void) {
+    int signals[] = {SIGINT, SIGTERM};
+    for (unsigned index = 0; index < sizeof signals / sizeof signals[0]; index++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = interrupt_requested;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        sigaction(signals[index], &action, NULL);
+    }
+}
+
+int spak_interrupt_signal(void) { return interrupt_signal; }
+
+int spak_interrupt_killed_group(void) { return interrupt_killed_group; }
+
+void spak_set_interrupt_message(const char *text) {
+    interrupt_message_length = 0;
+    size_t length = strlen(text);
+    if (length > sizeof interrupt_message) length = sizeof interrupt_message;
+    memcpy(interrupt_message, text, length);
+    interrupt_message_length = (sig_atomic_t)length;
+}
+
 int spak_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0U); }
 
 int spak_pipe(int ends[2]) { return pipe2(ends, O_CLOEXEC); }

@@ -44,4 +44,8 @@ public enum ExitStatus: Int32, Sendable {
     case diverged = 7
     /// `spak improve` found no candidate that beat the original by more than the noise.
     case notImproved = 8
+    /// Ctrl-C (SIGINT) stopped the run cleanly; it goes on with `spak step --resume`.
+    case interrupted = 130
+    /// SIGTERM stopped the run cleanly; it goes on with `spak step --resume`.
+    case terminated = 143
 }

@@ -52,6 +52,7 @@ struct ForkCommand: SpakSubcommand {
             let started = try Fork.start(run, at: point, runsDirectory: location.runsDir, workspace: answers.workspace,
                                          secretVariables: model?.secretVariables ?? [])
             io.out("forked run \(started.machine.runFolder.id) from \(run) at \(started.point) (its event \(started.seq))\n")
+            ResumeHint.prepare(started.machine, runsDirectory: location.runsDir)
             try live.apply(to: started.machine)
             if let tape { try started.machine.attach(tape) }
             let stop = try started.machine.run(answers: &source)

@@ -22,7 +22,8 @@ struct ImproveTrialRunner: TrialRunner {
         var source = TimedAnswers(chain: AnswerChain(sources: []))
         func ended(_ outcome: Trial.Outcome, run: String?, reason: String?, machine: Machine? = nil) -> TrialResult {
             let counters = machine?.state.counters
-            let metrics = outcome == .completed ? machine?.finalMetrics : machine.map { metricsAtEnd(of: program, variables: $0.state.variables) }
+            // A run that did not complete scores what it reached: its metrics over the variables it ended with.
+            let metrics = outcome == .completed ? machine?.finalMetrics : machine?.evaluateMetrics().values
             return TrialResult(outcome: outcome, run: run, reason: reason, metrics: metrics ?? [:],
                                llmCalls: counters?.llmCalls ?? 0, tokens: counters?.tokens ?? 0,
                                seconds: Date().timeIntervalSince(clock), answerSeconds: source.seconds)
@@ -57,6 +58,7 @@ struct ImproveTrialRunner: TrialRunner {
                         return ended(.unanswered, run: machine.folderPath,
                                      reason: "no answer to \(pending.effect) in step `\(pending.step)` from the task's source", machine: machine)
                     case .paused: return ended(.error, run: machine.folderPath, reason: "the run paused", machine: machine)
+                    case .interrupted: return ended(.error, run: machine.folderPath, reason: "the run was interrupted", machine: machine)
                     }
                 } catch {
                     let kind = (error as? RecordError)?.kind
@@ -79,17 +81,6 @@ struct ImproveTrialRunner: TrialRunner {
             defer { seconds += Date().timeIntervalSince(start) }
             return try chain.answer(request, answersUsed: &answersUsed)
         }
-    }
-
-    /// The metrics of a run that did not complete, evaluated over the variables it ended
-    /// with (the kernel computes metrics only for completed runs); a metric that reads a
-    /// variable never bound is left out.
-    private func metricsAtEnd(of program: CheckedProgram, variables: [String: Value]) -> [String: Value] {
-        var metrics: [String: Value] = [:]
-        for metric in program.parse.program.task?.evaluations.flatMap(\.metrics) ?? [] {
-            if let value = try? Evaluator(variables: variables).evaluate(metric.value) { metrics[metric.name.name] = value }
-        }
-        return metrics
     }
 
     /// A fresh copy of a task's workspace folder.

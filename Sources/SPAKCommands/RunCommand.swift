@@ -20,9 +20,13 @@ struct RunCommand: SpakSubcommand {
             and is never recorded. Otherwise, at an llm.query, and at a tool.run without --live, \
             the run asks --responder or --answers; with neither, it suspends: the prompt is \
             written to pending/prompt.md, and `spak step --resume <id>` goes on once the answer \
-            is in response.txt. Exit codes: 0 completed, 1 program errors or run failed, 2 usage \
-            or I/O error, 3 suspended (waiting for an answer), 6 suspended because the answer \
-            source failed (a server that gave up; resume later).
+            is in response.txt (a tool.run that waits is executed by `spak step --resume <id> \
+            --live`). With --step, only the first step runs, then the run pauses. Ctrl-C (or \
+            SIGTERM) stops the run cleanly between instructions, with its record up to date; a \
+            command running then is killed and runs again on resume. Exit codes: 0 completed, 1 \
+            program errors or run failed, 2 usage or I/O error, 3 suspended (waiting for an \
+            answer), 6 suspended because the answer source failed (a server that gave up; resume \
+            later), 130 stopped by Ctrl-C, 143 stopped by SIGTERM.
             """
     )
 
@@ -66,6 +70,7 @@ struct RunCommand: SpakSubcommand {
             let tape = try cassette.open(startsRun: true)
             let started = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
                                              workspace: answers.workspace, secretVariables: model?.secretVariables ?? [])
+            ResumeHint.prepare(started.machine, runsDirectory: location.runsDir)
             try live.apply(to: started.machine)
             if let tape { try started.machine.attach(tape) }
             let stop = try started.machine.run(answers: &source, singleStep: step)

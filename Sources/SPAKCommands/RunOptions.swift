@@ -5,8 +5,11 @@ import SPAKKernel
 
 /// Options every run command shares.
 struct RunsLocation: ParsableArguments {
+    /// Where runs are kept unless `--runs-dir` says otherwise.
+    static let defaultDirectory = ".spak/runs"
+
     @Option(help: "The folder that holds run folders.")
-    var runsDir = ".spak/runs"
+    var runsDir = RunsLocation.defaultDirectory
 }
 
 /// Whether `tool.run` commands really run.

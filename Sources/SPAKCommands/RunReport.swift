@@ -8,30 +8,54 @@ enum RunReport {
         let id = (folder as NSString).lastPathComponent
         let counters = machine.state.counters
         let summary = "\(counters.steps) step\(counters.steps == 1 ? "" : "s"), \(counters.llmCalls) llm call\(counters.llmCalls == 1 ? "" : "s"), \(counters.toolRuns) tool run\(counters.toolRuns == 1 ? "" : "s")"
+        let files = "  trace:   \(folder)/trace.json\n  metrics: \(folder)/metrics.json\n"
         switch stop {
         case .completed:
             var text = "run \(id) completed (\(summary))\n"
             for (name, value) in machine.finalMetrics.sorted(by: { $0.key < $1.key }) {
                 text += "  metric \(name) = \(value.text)\n"
             }
-            text += "  trace:   \(folder)/trace.json\n  metrics: \(folder)/metrics.json\n"
-            io.out(text)
+            io.out(text + files)
             return .success
         case .failed(let reason):
-            io.out("run \(id) failed: \(reason)\n  trace:   \(folder)/trace.json\n  metrics: \(folder)/metrics.json\n")
+            io.out("run \(id) failed: \(reason)\n" + files + copyNote(machine))
             return .failure
         case .suspended(let pending):
-            io.out("""
-                run \(id) is waiting for an answer to \(pending.effect) in step `\(pending.step)` (program.spak:\(pending.location))
-                  prompt: \(folder)/pending/prompt.md
-                  answer: write it to \(folder)/response.txt, then run: spak step --resume \(id)
+            let place = "in step `\(pending.step)` (\(machine.programName):\(pending.location))"
+            if pending.effect == "tool.run" {
+                let command = ShellWords.line(pending.request.fields["argv"])
+                io.out("""
+                    run \(id) is waiting at tool.run \(place), not executed without --live: \(command)
+                      run it:    \(machine.resumeCommand) --live
+                      or answer: write its result to \(folder)/response.txt, then run: \(machine.resumeCommand)
 
-                """)
+                    """ + copyNote(machine))
+            } else {
+                io.out("""
+                    run \(id) is waiting for an answer to \(pending.effect) \(place)
+                      prompt: \(folder)/pending/prompt.md
+                      answer: write it to \(folder)/response.txt, then run: \(machine.resumeCommand)
+
+                    """ + copyNote(machine))
+            }
             return .suspended
         case .paused:
-            io.out("run \(id) paused after \(summary); next: spak step \(id)\n")
+            let next = machine.resumeCommand.replacingOccurrences(of: "spak step --resume ", with: "spak step ")
+            io.out("run \(id) paused after \(summary); next: \(next)\n")
             return .success
+        case .interrupted(let signal):
+            let place = machine.state.currentStep.map { "in step `\($0)`" } ?? "between steps"
+            io.out("run \(id) stopped by \(Interruption.name(of: signal)) \(place) after \(summary); go on with: \(machine.resumeCommand)\n")
+            return signal == SIGTERM ? .terminated : .interrupted
         }
+    }
+
+    /// A line saying that locations are the run's copy's, when the program file the run was
+    /// started with has changed since (or is not where it was given); otherwise nothing.
+    private static func copyNote(_ machine: Machine) -> String {
+        guard !machine.programFileMatchesRun else { return "" }
+        return "  note: line numbers are those of the run's copy, \(machine.folderPath)/program.spak; "
+            + "\(machine.programName) has changed since the run started or is not here\n"
     }
 
     /// Reports an error that ended a run command and picks its exit status.
@@ -46,6 +70,7 @@ enum RunReport {
         case .busy: .runBusy
         case .unanswered: .unanswered
         case .notInCassette: .diverged
+        case .interrupted: Interruption.requested == SIGTERM ? .terminated : .interrupted
         case .unknownRun, .corrupt, .programChanged, .wrongState: .runUnusable
         }
     }

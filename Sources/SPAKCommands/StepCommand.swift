@@ -13,8 +13,11 @@ struct StepCommand: SpakSubcommand {
         discussion: """
             Without --resume: executes the next step and pauses. With --resume: takes the answer \
             to the pending request from --response FILE (- for standard input), else the run's \
-            response.txt, else --backend, --responder or --answers; then goes on until the run \
-            ends or waits again, asking them for later requests. A run interrupted by a crash is recovered when it is \
+            response.txt, else --backend, --responder or --answers; a pending tool.run (the run \
+            was started without --live) is executed instead when --live is given. Then it goes on \
+            until the run ends or waits again, asking them for later requests. Ctrl-C stops the \
+            run cleanly between instructions (exit 130; 143 for SIGTERM): it goes on with \
+            `spak step --resume RUN`. A run interrupted by a crash is recovered when it is \
             opened: answers already recorded are reused, and events after the last snapshot \
             are recomputed. Exit codes: 0 completed or paused, 1 run failed, 2 usage or I/O \
             error, 3 suspended, 4 no such run or a damaged or edited record, 5 run in use, 6 \
@@ -45,6 +48,7 @@ struct StepCommand: SpakSubcommand {
             let opened = try RunStore.open(run, runsDirectory: location.runsDir, workspace: answers.workspace,
                                            secretVariables: model?.secretVariables ?? [])
             let machine = opened.machine
+            ResumeHint.prepare(machine, runsDirectory: location.runsDir)
             try live.apply(to: machine)
             if let tape { try machine.attach(tape) }
             if let recovery = opened.recovery { io.err("spak: note: \(recovery)\n") }
@@ -53,7 +57,7 @@ struct StepCommand: SpakSubcommand {
                     throw RecordError("run \(run) is not waiting for an answer (it is \(machine.state.status.name))", kind: .wrongState)
                 }
                 if machine.state.status.isFinal {
-                    if try machine.exportIfMissing() {
+                    if try machine.exportIfBehind() {
                         io.err("spak: note: the run had ended before a crash cut its export short; trace.json and metrics.json were written again\n")
                         return .success
                     }
@@ -62,9 +66,10 @@ struct StepCommand: SpakSubcommand {
                 let stop = try machine.run(answers: &source, singleStep: !resume)
                 return RunReport.report(stop, machine: machine, io: io)
             }
-            guard resume else {
-                throw RecordError("run \(run) is waiting for an answer to \(pending.effect); answer it with `spak step --resume \(run)`",
-                                  kind: .wrongState)
+            guard resume else { throw waiting(pending, machine: machine) }
+            if pending.effect == "tool.run", live.live, !machine.hasRecoveredAnswerForPending {
+                try refuseAnswerBesideLive(machine)
+                return RunReport.report(try machine.runPendingCommand(answers: &source), machine: machine, io: io)
             }
             guard let answer = try answer(for: pending, machine: machine, source: &source, io: io) else {
                 return .usageOrIO
@@ -99,11 +104,43 @@ struct StepCommand: SpakSubcommand {
             return answer
         }
         if let automatic = try machine.askPending(&source) { return automatic }
-        io.err("""
-            spak: error: no answer for \(pending.effect) in step `\(pending.step)`: write it to \(responseFile) \
-            (the prompt is in \(machine.runFolder.promptFile)), or pass --response FILE
+        if pending.effect == "tool.run" {
+            io.err("""
+                spak: error: no answer for tool.run in step `\(pending.step)`: run the command with \
+                `\(machine.resumeCommand) --live` (its allow lines admit it), or write its result to \(responseFile) \
+                and run `\(machine.resumeCommand)`
 
-            """)
+                """)
+        } else {
+            io.err("""
+                spak: error: no answer for \(pending.effect) in step `\(pending.step)`: write it to \(responseFile) \
+                (the prompt is in \(machine.runFolder.promptFile)) and run `\(machine.resumeCommand)`, or pass --response FILE
+
+                """)
+        }
         return nil
+    }
+
+    /// Why `spak step RUN` (without --resume) cannot go on: the run waits, and the command
+    /// that answers it.
+    private func waiting(_ pending: PendingRequest, machine: Machine) -> RecordError {
+        let id = machine.runFolder.id
+        guard pending.effect == "tool.run" else {
+            return RecordError("run \(id) is waiting for an answer to \(pending.effect) in step `\(pending.step)`: write it to "
+                               + "\(machine.runFolder.responseFile), then run `\(machine.resumeCommand)`", kind: .wrongState)
+        }
+        return RecordError("run \(id) is waiting at tool.run in step `\(pending.step)`: run it with `\(machine.resumeCommand) --live`, "
+                           + "or write its result to \(machine.runFolder.responseFile) and run `\(machine.resumeCommand)`",
+                           kind: .wrongState)
+    }
+
+    /// With --live, the pending command is executed: an answer given beside it would be
+    /// ignored, so it is refused instead of guessed between.
+    private func refuseAnswerBesideLive(_ machine: Machine) throws(RecordError) {
+        let written = FileManager.default.fileExists(atPath: machine.runFolder.responseFile)
+        guard response != nil || written else { return }
+        let given = response != nil ? "--response" : machine.runFolder.responseFile
+        throw RecordError("the pending tool.run would be executed (--live) and also answered by \(given); "
+                          + "drop --live to take that answer, or remove it to run the command", kind: .invalidRequest)
     }
 }

@@ -15,10 +15,10 @@ struct TestCommand: SpakSubcommand {
             NAME.test.json whose "program" names the program. Each runs from its cassette \
             (NAME.cassette.jsonl unless the test names one): no model is asked and no command \
             runs, so tests are hermetic. The run must end as the test expects: status (default \
-            completed), variables, metrics, counters, invariants (docs/testing.md). With \
-            --record, a missing cassette is recorded from --backend, --responder, --answers or \
-            (for tool.run) --live. Exit codes: 0 every test passed, 1 a test failed, 2 no tests \
-            or an unreadable test.
+            completed), variables, metrics, counters, invariants (see docs/time-travel.md, \
+            section "spak test"). With --record, a missing cassette is recorded from --backend, \
+            --responder, --answers or (for tool.run) --live. Exit codes: 0 every test passed, 1 \
+            a test failed, 2 no tests or an unreadable test.
             """
     )
 

@@ -76,6 +76,8 @@ public struct ReflectiveProposer {
                                     templates: Self.templateBlocks(in: reply, allowed: Set(draft.templates.keys)), problem: nil)
                 case .failed(let reason):
                     return Proposal(run: run, program: nil, templates: [:], problem: "the improver run failed: \(reason)")
+                case .interrupted:
+                    return Proposal(run: run, program: nil, templates: [:], problem: "the improver run was interrupted; it waits in \(run)")
                 case .suspended, .paused:
                     return Proposal(run: run, program: nil, templates: [:],
                                     problem: "the improver's query was not answered (give --improver-responder or a model backend); the run waits in \(run)")

@@ -39,6 +39,8 @@ public final class Cassette {
     }
 
     public let path: String
+    /// The program's file as locations name it (set when the cassette is attached to a run).
+    var programName = "program.spak"
     private var entries: [String: [Entry]] = [:]
     private var order: [Entry] = []
     /// Per key: entries already used by the run (played back, or recorded by it).
@@ -121,7 +123,7 @@ public final class Cassette {
         }
         guard !recording else { return nil }
         var message = "the cassette \(path) holds no answer to \(pending.effect) in step `\(pending.step)` "
-            + "(program.spak:\(pending.location)); the run waits at this request"
+            + "(\(programName):\(pending.location)); the run waits at this request"
         if let recorded = entries[key] {
             message += "\n  it holds \(recorded.count) answer\(recorded.count == 1 ? "" : "s") to this very request, all used: "
                 + "the run asks it more often than the recorded one did"

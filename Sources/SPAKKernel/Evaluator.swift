@@ -7,11 +7,16 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// Where in the program.
     public let range: SourceRange
+    /// Whether an `on_fail retry` may retry the step (a mistake in what the model produced),
+    /// or the run must end whatever the policy (a refusal: a command no allow line admits, a
+    /// path out of the workspace; or a host that cannot run a command).
+    public let retryable: Bool
 
     /// Creates an error.
-    public init(_ message: String, at range: SourceRange) {
+    public init(_ message: String, at range: SourceRange, retryable: Bool = true) {
         self.message = message
         self.range = range
+        self.retryable = retryable
     }
 
     public var description: String { message }

@@ -27,6 +27,9 @@ public struct RecordError: Error, Sendable, CustomStringConvertible {
         /// The source asked for an answer failed (a model server that gave up, a responder
         /// that crashed); the run is suspended at the request and can be resumed later.
         case unanswered
+        /// A stop request (Ctrl-C, SIGTERM) came while the run waited for an answer; the run
+        /// still waits at its request.
+        case interrupted
     }
 
     /// What kind of problem.

@@ -106,8 +106,7 @@ public enum Fork {
         let machine = run.replayMachine(program: run.program, source: run.source, state: start, session: session,
                                         templateDirectory: nil)
         if found == nil {
-            machine.log.append("run.started", ["task": .string(run.taskName), "program_hash": .string(run.programHash),
-                                               "parameters": .map(start.variables.filter { $0.key != "feedback" })])
+            try machine.begin(task: run.taskName, parameters: start.variables.filter { !Feedback.names.contains($0.key) })
         }
         var nobody = SuspendForPerson()
         if !session.halted { _ = try machine.run(answers: &nobody) }

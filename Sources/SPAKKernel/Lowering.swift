@@ -9,8 +9,9 @@ enum Instruction: Sendable {
     case startStep(name: String)
     /// End a step: check the invariants that name what it bound, then apply its policy.
     case endStep(name: String, policy: OnFailPolicy?)
-    /// `let NAME = EXPR`.
-    case assign(name: String, value: Expr)
+    /// `let NAME = EXPR`; `site` is the whole statement (where an invariant broken by a
+    /// binding between steps is reported).
+    case assign(name: String, value: Expr, site: SourceRange)
     /// An effect call (the only door to the world).
     case effect(EffectCall)
     /// If the condition is false, go to `elseTarget`.
@@ -20,7 +21,7 @@ enum Instruction: Sendable {
     /// Evaluate a loop's iteration and start it.
     case loopStart(id: Int, iteration: Iteration)
     /// Bind the loop variable to the next item, or leave the loop when there is none.
-    case loopNext(id: Int, variable: String, exit: Int)
+    case loopNext(id: Int, variable: Identifier, exit: Int)
     /// After a pass: leave when `until` holds, else go back to `loopNext`.
     case loopEnd(id: Int, until: Expr?, next: Int, exit: Int)
 }
@@ -32,8 +33,15 @@ public struct LoweredProgram: Sendable {
     let stepStarts: [String: Int]
     /// The step names, sorted (the order of the per-step counts in `snapshots.idx`).
     var stepNames: [String] { stepStarts.keys.sorted() }
-    /// `invariant NAME: COND`, with the variables each names.
-    let invariants: [(name: String, condition: Expr, names: Set<String>)]
+    /// `invariant NAME: COND`, with the variables each names, in source order.
+    let invariants: [Invariant]
+    /// For each variable, the invariants (indexes into `invariants`) that read it.
+    let invariantsReading: [String: [Int]]
+    /// The invariants checked once, before the first step: those that read only parameters
+    /// and builtins that the program never binds (or no variable at all).
+    let initialInvariants: [Int]
+    /// Each step's `on_fail` policy (`nil`: none).
+    let policies: [String: OnFailPolicy]
     /// Budgets by name (`llm.calls`, `wall_time`…), as numbers (`wall_time` in seconds).
     let budgets: [String: Double]
     /// The words of each `allow tool.run` line; a command must begin with one of them.
@@ -49,14 +57,14 @@ public struct LoweredProgram: Sendable {
         builder.lower(task.body)
         instructions = builder.instructions
         stepStarts = builder.stepStarts
-        var invariants: [(String, Expr, Set<String>)] = []
+        var invariants: [Invariant] = []
         var budgets: [String: Double] = [:]
         var allowed: [[String]] = []
         var secretNames: Set<String> = []
         for item in task.systemModels.flatMap(\.items) {
             switch item {
             case .invariant(let name, let condition, _):
-                invariants.append((name.name, condition, Bindings.names(readBy: condition)))
+                invariants.append(Invariant(name: name.name, condition: condition, names: Bindings.names(readBy: condition)))
             case .budget(let target, let limit, _):
                 switch limit.kind {
                 case .integer(let spelling), .float(let spelling): budgets[target.spelling] = Double(spelling)
@@ -70,15 +78,47 @@ public struct LoweredProgram: Sendable {
             }
         }
         self.invariants = invariants
+        var reading: [String: [Int]] = [:]
+        for (index, invariant) in invariants.enumerated() {
+            for name in invariant.names { reading[name, default: []].append(index) }
+        }
+        invariantsReading = reading
+        let given = Set(task.parameters.map(\.name.name)).union(Feedback.names)
+            .subtracting(Bindings.names(boundBy: task.body)).subtracting(Self.loopVariables(in: task.body))
+        initialInvariants = invariants.indices.filter { invariants[$0].names.isSubset(of: given) }
+        policies = builder.policies
         self.budgets = budgets
         self.allowed = allowed
         self.secretNames = secretNames
         metrics = task.evaluations.flatMap(\.metrics)
     }
 
+    /// The loop variables of every `repeat` in these statements, nested ones included.
+    private static func loopVariables(in statements: [Statement]) -> Set<String> {
+        var names: Set<String> = []
+        for statement in statements {
+            switch statement {
+            case .repeat(let loop): names.insert(loop.variable.name); names.formUnion(loopVariables(in: loop.body.statements))
+            case .if(let branches):
+                var branch: IfStatement? = branches
+                while let current = branch {
+                    names.formUnion(loopVariables(in: current.then.statements))
+                    switch current.otherwise {
+                    case .elseIf(let nested): branch = nested
+                    case .block(let block): names.formUnion(loopVariables(in: block.statements)); branch = nil
+                    case nil: branch = nil
+                    }
+                }
+            default: break
+            }
+        }
+        return names
+    }
+
     private struct Builder {
         var instructions: [Instruction] = []
         var stepStarts: [String: Int] = [:]
+        var policies: [String: OnFailPolicy] = [:]
         var loops = 0
 
         mutating func emit(_ instruction: Instruction) -> Int {
@@ -99,9 +139,10 @@ public struct LoweredProgram: Sendable {
                 for inner in body.statements {
                     if case .onFail(let found, _) = inner { policy = policy ?? found } else { lower(inner) }
                 }
+                if let policy { policies[name.name] = policies[name.name] ?? policy }
                 _ = emit(.endStep(name: name.name, policy: policy))
-            case .let(let name, let value, _):
-                _ = emit(.assign(name: name.name, value: value))
+            case .let(let name, let value, let site):
+                _ = emit(.assign(name: name.name, value: value, site: site))
             case .effect(let call):
                 _ = emit(.effect(call))
             case .if(let statement):
@@ -115,7 +156,7 @@ public struct LoweredProgram: Sendable {
                 let end = emit(.jump(target: -1))
                 let exit = instructions.count
                 instructions[start] = .loopStart(id: id, iteration: loop.iteration)
-                instructions[head] = .loopNext(id: id, variable: loop.variable.name, exit: exit)
+                instructions[head] = .loopNext(id: id, variable: loop.variable, exit: exit)
                 instructions[end] = .loopEnd(id: id, until: loop.until, next: head, exit: exit)
             case .onFail:
                 break
@@ -137,5 +178,32 @@ public struct LoweredProgram: Sendable {
             }
             instructions[skipElse] = .jump(target: instructions.count)
         }
+    }
+}
+
+/// `invariant NAME: CONDITION`, as the machine checks it.
+struct Invariant: Sendable {
+    let name: String
+    let condition: Expr
+    /// The variables the condition reads (the roots of dotted names).
+    let names: Set<String>
+}
+
+/// The builtin variables the kernel binds when `on_fail retry` sends a run back: the
+/// violation's text and what kind of failure it was.
+enum Feedback {
+    /// The violation's text (`""` when there is none).
+    static let text = "feedback"
+    /// `invariant`, `reply` (a reply that is not JSON or not of its schema's shape),
+    /// `runtime_error`, or `""`.
+    static let kind = "feedback_kind"
+    /// Both names.
+    static let names: Set<String> = [text, kind]
+
+    /// What kind of failure sent a run back.
+    enum Kind: String, Sendable {
+        case invariant
+        case reply
+        case runtimeError = "runtime_error"
     }
 }

@@ -10,6 +10,10 @@ extension Machine {
         try checkBudget(before: effect)
         if case .failed = state.status { return }
         let request = try buildRequest(call)
+        if effect == "llm.query" {
+            try checkPromptFits(request)
+            if case .failed = state.status { return }
+        }
         // The trace records the names of a command's environment entries, never their values.
         // A secret assembled from parts (two outputs, each harmless) is removed here too.
         var recordedRequest = secrets.redact(request)
@@ -33,7 +37,7 @@ extension Machine {
                 let reason = "tool.run refused `\(command.prefix(4).joined(separator: " "))`: no allow line admits it "
                     + "(allow lines: \(lines.isEmpty ? "none" : lines))"
                 log.append("effect.refused", ["index": .int(index), "effect": .string(effect), "reason": .string(reason)])
-                throw RuntimeError(reason, at: call.range)
+                throw RuntimeError(reason, at: call.range, retryable: false)
             }
         }
 
@@ -74,18 +78,24 @@ extension Machine {
             }
             if effect == "tool.run", let toolRunner {
                 let answer: Answer
+                Interruption.note("\nspak: stopped at once while `\(command.first ?? "")` ran; its result was not recorded. "
+                                  + "Go on with: \(resumeCommand)\n")
                 do {
                     answer = try toolRunner.run(command, request: request)
                 } catch let problem as ToolRunner.Problem {
-                    throw RuntimeError("tool.run: \(problem)", at: call.range)
+                    throw RuntimeError("tool.run: \(problem)", at: call.range, retryable: false)
                 }
+                if Interruption.killedCommand { throw Interrupted() }
                 try apply(answer, to: pending)
                 return
             }
             let answer: Answer?
+            Interruption.note("\nspak: stopped at once while \(effect) in step `\(pending.step)` waited for its answer. "
+                              + "Go on with: \(resumeCommand)\n")
             do {
                 answer = try answers.answer(pending, answersUsed: &state.answersUsed)
             } catch {
+                if Interruption.killedCommand { throw Interrupted() }
                 record(error, for: pending)
                 try suspend(pending)
                 throw error
@@ -96,6 +106,54 @@ extension Machine {
             }
             try apply(answer, to: pending)
         }
+    }
+
+    /// Whether the run waits at a `tool.run` that this machine may execute (it was opened
+    /// `--live`).
+    public var canRunPendingCommand: Bool {
+        guard case .suspended(let pending) = state.status else { return false }
+        return pending.effect == "tool.run" && toolRunner != nil
+    }
+
+    /// Executes the `tool.run` the run waits at (it was started without `--live`), as it
+    /// would have run then: the request is built again from the snapshot and must be the one
+    /// recorded, and the allow lines are checked again. Then the run goes on like `resume`.
+    public func runPendingCommand(answers: inout some AnswerSource, singleStep: Bool = false) throws(RecordError) -> Stop {
+        guard case .suspended(let pending) = state.status, pending.effect == "tool.run", let toolRunner,
+              case .effect(let call) = program.instructions[state.pc] else {
+            throw RecordError("run \(folder.id) is not waiting at a tool.run that --live can execute", kind: .wrongState)
+        }
+        let request: Value
+        do { request = try buildRequest(call) } catch {
+            throw RecordError("the pending tool.run cannot be built again: \(error)", kind: .corrupt)
+        }
+        var recorded = secrets.redact(request)
+        if let entries = request.fields["env"] {
+            recorded = .map(request.fields.merging(["env": .list(ToolRunner.environmentNames(entries))]) { _, new in new })
+        }
+        var command: [String] = []
+        if case .list(let words)? = request.fields["argv"] { command = words.map(\.text) }
+        guard recorded == pending.request,
+              program.allowed.contains(where: { CommandWords.admits(allow: $0, command: command) == true }) else {
+            throw RecordError("the pending tool.run is not the one the run recorded, or no allow line admits it; "
+                              + "the record is inconsistent", kind: .corrupt)
+        }
+        Interruption.note("\nspak: stopped at once while `\(command.first ?? "")` ran; its result was not recorded. "
+                          + "Go on with: \(resumeCommand) --live\n")
+        let answer: Answer
+        do {
+            answer = try toolRunner.run(command, request: request)
+        } catch {
+            state.status = .ready
+            log.append("run.resumed", ["index": .int(pending.index)])
+            try fail("tool.run: \(error)", at: call.range)
+            return try run(answers: &answers)
+        }
+        if let signal = Interruption.signal, Interruption.killedCommand {
+            throw RecordError("run \(folder.id) was interrupted (\(Interruption.name(of: signal))) while its command ran; "
+                              + "nothing was recorded and it still waits: \(resumeCommand) --live", kind: .interrupted)
+        }
+        return try resume(with: answer, answers: &answers, singleStep: singleStep)
     }
 
     /// Records an answer, binds its result and makes it durable.
@@ -146,7 +204,7 @@ extension Machine {
             if binding.format?.name == "json" {
                 let text = pending.effect == "tool.run" ? (result.fields["stdout"]?.text ?? "") : result.text
                 do {
-                    bound = try JSON.parse(text)
+                    bound = try ReplyJSON.parse(text)
                 } catch {
                     try checkpoint()
                     try violateWithinStep("the result of \(pending.effect) bound to `\(binding.name.name)` is not JSON (\(error))")
@@ -171,7 +229,7 @@ extension Machine {
     private func structuredReplyProblem(_ pending: PendingRequest, reply: Value) -> String? {
         guard pending.effect == "llm.query", let schema = pending.request.fields["schema"] else { return nil }
         let parsed: Value
-        do { parsed = try JSON.parse(reply.text) } catch {
+        do { parsed = try ReplyJSON.parse(reply.text) } catch {
             return "the reply to llm.query is not JSON, as its `schema:` requires (\(error))"
         }
         guard let mismatch = JSONSchema(schema).firstMismatch(in: parsed) else { return nil }
@@ -181,20 +239,11 @@ extension Machine {
     /// An answer that cannot be used (JSON that is not): the step's policy decides, as for an
     /// invariant.
     private func violateWithinStep(_ message: String) throws {
-        guard let step = state.currentStep, let start = program.stepStarts[step],
-              case .startStep = program.instructions[start] else {
+        guard let step = state.currentStep else {
             try fail(message, at: nil)
             return
         }
-        var end = start
-        while end < program.instructions.count {
-            if case .endStep(let name, let policy) = program.instructions[end], name == step {
-                try violate(step: step, policy: policy, message: message)
-                return
-            }
-            end += 1
-        }
-        try fail(message, at: nil)
+        try violate(step: step, policy: program.policies[step], message: message, kind: .reply)
     }
 
     private func suspend(_ pending: PendingRequest) throws(RecordError) {
@@ -202,9 +251,23 @@ extension Machine {
         log.append("run.suspended", ["index": .int(pending.index), "effect": .string(pending.effect)])
         guard replay == nil else { return }
         try FileManager.default.createDirectoryIfNeeded(folder.pendingDirectory)
-        try RunFolder.writeAtomically(PendingText.prompt(pending, runID: folder.id), to: folder.promptFile, durable: false)
+        try RunFolder.writeAtomically(PendingText.prompt(pending, program: programName, resume: resumeCommand), to: folder.promptFile, durable: false)
         try RunFolder.writeAtomically(JSON.serialize(pending.value) + "\n", to: folder.requestFile, durable: false)
         try checkpoint()
+        try exportStanding()
+    }
+
+    /// `llm.tokens`: a query whose prompt alone (estimated as the kernel estimates answers no
+    /// server counted) needs more tokens than the budget has left is not asked.
+    private func checkPromptFits(_ request: Value) throws(RecordError) {
+        guard let limit = program.budgets["llm.tokens"] else { return }
+        let fields = request.fields
+        let prompt = TokenUsage.estimate(prompt: (fields["system"]?.text ?? "") + (fields["prompt"]?.text ?? ""), reply: "").prompt
+        let needed = state.counters.tokens + prompt
+        if Double(needed) > limit {
+            try exceed("llm.tokens", limit: limit, used: Double(needed),
+                       detail: "the next prompt alone is about \(prompt) tokens, and \(max(0, Int(limit) - state.counters.tokens)) are left")
+        }
     }
 
     private func checkBudget(before effect: String) throws(RecordError) {
@@ -329,7 +392,9 @@ extension Machine {
             try workspace.write(path, request.fields["content"]?.text ?? "")
             return .null
         } catch {
-            throw RuntimeError("\(effect): \(error)", at: currentEffectRange)
+            var message = "\(effect): \(error)"
+            if error.missing { message += " (the workspace is \(workspaceLabel); `spak run --workspace DIR` chooses another)" }
+            throw RuntimeError(message, at: currentEffectRange, retryable: !error.escapes)
         }
     }
 

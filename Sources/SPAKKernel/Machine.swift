@@ -14,6 +14,9 @@ public final class Machine {
         case suspended(PendingRequest)
         case completed
         case failed(reason: String)
+        /// A stop request (Ctrl-C, SIGTERM; see `Interruption`) stopped the run between
+        /// instructions; it goes on with `spak step --resume`.
+        case interrupted(signal: Int32)
     }
 
     let program: LoweredProgram
@@ -49,17 +52,39 @@ public final class Machine {
     /// Renders prompts and commands (keeping each template parsed).
     let templates = TemplateRenderer()
     /// The metrics computed when the run completed.
-    public private(set) var finalMetrics: [String: Value] = [:]
+    public internal(set) var finalMetrics: [String: Value] = [:]
     /// The run folder's path.
     public var folderPath: String { folder.path }
     /// The run folder.
     public var runFolder: RunFolder { folder }
     /// The workspace's folder (absolute, symbolic links resolved).
     public var workspaceRoot: String { workspace.root }
+    /// The workspace as messages name it: the folder given with `--workspace`, or the run's
+    /// own `workspace/` folder.
+    var workspaceLabel: String {
+        workspaceGiven.map { "`\($0)`" } ?? "the run's own folder \(folder.path)/workspace"
+    }
+    /// The `--workspace` folder the run was started or opened with, if any.
+    var workspaceGiven: String?
+    /// The command that goes on with this run, as messages print it (the CLI sets one that
+    /// works when pasted where it runs).
+    public var resumeCommand: String { resumeCommandOverride ?? "spak step --resume \(folder.id)" }
+    /// Set by the CLI: `resumeCommand` as it should be printed.
+    public var resumeCommandOverride: String?
+
+    /// Whether the program file the run was started with (`programName`, from the current
+    /// folder) still holds the run's program, so locations in it point at the right lines.
+    public var programFileMatchesRun: Bool {
+        FileManager.default.contents(atPath: programName).map { Array($0) == Array(source.text.utf8) } ?? false
+    }
     /// In a replay, the instruction the machine halted at (where a divergence shows).
     private(set) var haltedAt: Int?
-    private var segmentStart = 0.0
-    private var stepStart = 0.0
+    var segmentStart = 0.0
+    /// When the step in progress began (by `clock`).
+    var stepStart = 0.0
+    /// The program's file as the user named it to `spak run` (`run.json`'s `source`), for
+    /// the locations in messages; the run itself executes its own copy, `program.spak`.
+    public internal(set) var programName = "program.spak"
 
     init(program: LoweredProgram, source: SourceFile, folder: RunFolder, log: EventLog, workspace: any FileDoor,
          clock: any Clock = SystemClock(), secrets: Secrets = .none, programHash: String, state: MachineState) {
@@ -90,16 +115,29 @@ public final class Machine {
             case .suspended(let pending): return .suspended(pending)
             case .ready: break
             }
+            if replay == nil, let signal = Interruption.signal {
+                try checkpoint()
+                try exportStanding(interruptedBy: Interruption.name(of: signal))
+                return .interrupted(signal: signal)
+            }
             guard state.pc < program.instructions.count else {
                 try finish()
                 continue
             }
             let stepFinished: Bool
             let position = state.pc
+            let instruction = program.instructions[position]
+            var beforeEffect: (state: MachineState, events: Int, length: Int)?
+            if case .effect = instruction { beforeEffect = (state, log.count, log.length) }
             do {
-                stepFinished = try execute(program.instructions[state.pc], answers: &answers)
+                stepFinished = try execute(instruction, answers: &answers)
+            } catch is Interrupted {
+                guard let beforeEffect, let signal = Interruption.signal else { throw RecordError("an interruption came from nowhere") }
+                try checkpoint(rolledBackTo: beforeEffect)
+                try exportStanding(interruptedBy: Interruption.name(of: signal))
+                return .interrupted(signal: signal)
             } catch let error as RuntimeError {
-                try fail(error.message, at: error.range)
+                try failStep(error)
                 continue
             } catch let error as RecordError {
                 throw error
@@ -116,6 +154,7 @@ public final class Machine {
             }
             if singleStep, stepFinished, state.status == .ready {
                 try checkpoint()
+                try exportStanding()
                 return .paused
             }
         }
@@ -144,6 +183,7 @@ public final class Machine {
     /// already has count as used, so a resumed run takes the next answer to a repeated request.
     public func attach(_ cassette: Cassette) throws(RecordError) {
         cassette.secrets = secrets
+        cassette.programName = programName
         let reader = try RecordedEventReader(path: folder.eventsFile, offset: 0)
         var requests: [Int: (String, Value)] = [:]
         while let event = try reader.next() {
@@ -172,7 +212,7 @@ public final class Machine {
         do {
             try apply(answer, to: pending)
         } catch let error as RuntimeError {
-            try fail(error.message, at: error.range)
+            try failStep(error)
         } catch let error as RecordError {
             throw error
         } catch {
@@ -182,8 +222,15 @@ public final class Machine {
         return try run(answers: &answers, singleStep: singleStep)
     }
 
+    /// Whether a crash left the answer to the request the run waits on recorded in the log:
+    /// it is used before any other source, and nobody is asked again.
+    public var hasRecoveredAnswerForPending: Bool {
+        guard case .suspended(let pending) = state.status else { return false }
+        return recoveredAnswers[pending.index] != nil
+    }
+
     /// The answer to the request the run waits on that a crash left recorded in the log, if
-    /// any: it is used before any other source, and nobody is asked again.
+    /// any (taken: it answers once).
     public func recoveredAnswerForPending() -> Answer? {
         guard case .suspended(let pending) = state.status else { return nil }
         return recoveredAnswers.removeValue(forKey: pending.index)
@@ -198,6 +245,10 @@ public final class Machine {
         do {
             return try source.answer(pending, answersUsed: &state.answersUsed)
         } catch {
+            if let signal = Interruption.signal, Interruption.killedCommand {
+                throw RecordError("run \(folder.id) was interrupted (\(Interruption.name(of: signal))) while it waited for an answer; "
+                                  + "it still waits: \(resumeCommand)", kind: .interrupted)
+            }
             record(error, for: pending)
             try checkpoint()
             throw unanswered(error)
@@ -221,7 +272,7 @@ public final class Machine {
     /// What a command reports when a source failed: the cause, and that the run waits.
     private func unanswered(_ failure: AnswerFailure) -> RecordError {
         RecordError("\(secrets.redact(failure.description)); the run stays suspended at this request "
-                    + "(resume it with `spak step --resume \(folder.id)` once the cause is fixed)", kind: .unanswered)
+                    + "(resume it with `\(resumeCommand)` once the cause is fixed)", kind: .unanswered)
     }
 
     /// Executes one instruction; returns whether it finished a step.
@@ -244,16 +295,19 @@ public final class Machine {
             state.counters.stepTimes[name, default: .init()].starts = occurrence
             state.currentStep = name
             state.boundInStep = []
+            state.stepTick += 1
+            state.startedAt[name] = state.stepTick
             stepStart = clock.now()
             log.append("step.started", ["step": .string(name)])
             state.pc += 1
-        case .assign(let name, let value):
+        case .assign(let name, let value, let site):
             bind(name, try evaluator.evaluate(value))
             state.pc += 1
+            if state.currentStep == nil { try checkInvariants(afterBinding: name, at: site, loop: false) }
         case .effect(let call):
             try perform(call, answers: &answers)
         case .endStep(let name, let policy):
-            try endStep(name, binds: state.boundInStep, policy: policy)
+            try endStep(name, policy: policy)
             return true
         case .branch(let condition, let elseTarget):
             state.pc = try evaluator.condition(condition, what: "the condition of `if`") ? state.pc + 1 : elseTarget
@@ -281,12 +335,14 @@ public final class Machine {
             switch state.loops[id] {
             case .range(let next, let last)? where next <= last:
                 state.loops[id] = .range(next: next + 1, last: last)
-                bind(variable, .int(next))
+                bind(variable.name, .int(next))
                 state.pc += 1
+                try checkInvariants(afterBinding: variable.name, at: variable.range, loop: true)
             case .items(let items, let next)? where next < items.count:
                 state.loops[id] = .items(items, next: next + 1)
-                bind(variable, items[next])
+                bind(variable.name, items[next])
                 state.pc += 1
+                try checkInvariants(afterBinding: variable.name, at: variable.range, loop: true)
             default:
                 state.loops[id] = nil
                 state.pc = exit
@@ -302,134 +358,18 @@ public final class Machine {
         return false
     }
 
+    /// Binds a variable: it becomes current (see `Machine.retry`), and the step in progress
+    /// counts it among what it bound.
     func bind(_ name: String, _ value: Value) {
         let value = secrets.redact(value)
         state.variables[name] = value
+        state.boundAt[name] = state.stepTick
+        if !state.stale.isEmpty { state.stale.remove(name) }
         if state.currentStep != nil { state.boundInStep.insert(name) }
         log.append("var.bound", ["name": .string(name), "value": value])
     }
 
     var activeSeconds: Double { state.counters.activeSeconds + clock.now() - segmentStart }
-
-    // MARK: - Steps, invariants and policies
-
-    private func endStep(_ name: String, binds: Set<String>, policy: OnFailPolicy?) throws {
-        var violation: String?
-        // An invariant is checked after a step that bound a variable it reads, once every
-        // variable it reads has a value (it may name one that a later step binds).
-        for invariant in program.invariants where !invariant.names.isDisjoint(with: binds)
-            && invariant.names.allSatisfy({ state.variables[$0] != nil }) {
-            let holds: Bool
-            var detail = ""
-            do {
-                holds = try Evaluator(variables: state.variables).condition(invariant.condition, what: "invariant `\(invariant.name)`")
-            } catch {
-                holds = false
-                detail = ": " + error.message
-            }
-            var fields: [String: Value] = ["name": .string(invariant.name), "step": .string(name), "ok": .bool(holds)]
-            if !detail.isEmpty { fields["error"] = .string(String(detail.dropFirst(2))) }
-            log.append("invariant.checked", fields)
-            if !holds, violation == nil {
-                let text = source.text(in: invariant.condition.range)
-                let values = invariant.names.sorted().compactMap { name -> String? in
-                    guard let value = state.variables[name] else { return nil }
-                    let shown = JSON.serialize(value)
-                    return "\(name) = \(shown.count > 120 ? String(shown.prefix(117)) + "..." : shown)"
-                }
-                violation = "invariant `\(invariant.name)` (\(text)) does not hold after step `\(name)`\(detail)"
-                    + (values.isEmpty || !detail.isEmpty ? "" : "; " + values.joined(separator: ", "))
-            }
-        }
-        if let violation {
-            try violate(step: name, policy: policy, message: violation)
-            return
-        }
-        finishStep(name, outcome: "completed")
-        if policy != nil {
-            state.retries[name] = nil
-            if state.variables["feedback"] != .string("") { bind("feedback", .string("")) }
-        }
-        state.pc += 1
-    }
-
-    /// A step broke an invariant (or got an unusable answer): retry as its policy says, or fail.
-    func violate(step: String, policy: OnFailPolicy?, message: String) throws {
-        guard case .retry(let target, let bound)? = policy, case .integer(let spelling) = bound.kind,
-              let limit = Int(spelling) else {
-            finishStep(step, outcome: "violated")
-            try fail(message, at: nil)
-            return
-        }
-        let used = state.retries[step] ?? 0
-        guard used < limit, let targetStart = program.stepStarts[target.name] else {
-            finishStep(step, outcome: "violated")
-            try fail("\(message); step `\(step)` was retried \(used) time\(used == 1 ? "" : "s") (max \(limit))", at: nil)
-            return
-        }
-        state.retries[step] = used + 1
-        finishStep(step, outcome: "violated")
-        log.append("retry", ["step": .string(step), "target": .string(target.name), "attempt": .int(used + 1),
-                             "max": .int(limit), "feedback": .string(message)])
-        bind("feedback", .string(message))
-        state.pc = targetStart
-    }
-
-    private func finishStep(_ name: String, outcome: String) {
-        let seconds = clock.now() - stepStart
-        state.counters.steps += 1
-        state.counters.stepTimes[name, default: .init()].runs += 1
-        state.counters.stepTimes[name, default: .init()].seconds += seconds
-        state.currentStep = nil
-        log.append("step.finished", ["step": .string(name), "outcome": .string(outcome),
-                                     "duration_ms": .float((seconds * 1e6).rounded() / 1000)])
-    }
-
-    // MARK: - Ending
-
-    private func finish() throws(RecordError) {
-        let alreadyCompleted = state.status == .completed
-        var metrics: [String: Value] = [:]
-        var errors: [String: Value] = [:]
-        for metric in program.metrics {
-            do {
-                metrics[metric.name.name] = try Evaluator(variables: state.variables).evaluate(metric.value)
-            } catch {
-                metrics[metric.name.name] = .null
-                errors[metric.name.name] = .string(error.message)
-            }
-        }
-        state.status = .completed
-        finalMetrics = metrics
-        var fields: [String: Value] = ["metrics": .map(metrics)]
-        if !errors.isEmpty { fields["metric_errors"] = .map(errors) }
-        if !alreadyCompleted { log.append("run.completed", fields) }
-        try close(metrics: metrics, metricErrors: errors)
-    }
-
-    func fail(_ reason: String, at range: SourceRange?) throws(RecordError) {
-        var message = secrets.redact(reason)
-        var fields: [String: Value] = [:]
-        if let range {
-            let location = source.location(of: range.start)
-            message = "program.spak:\(location): \(message)"
-            fields["location"] = .string(location.description)
-        }
-        if let step = state.currentStep { fields["step"] = .string(step) }
-        fields["reason"] = .string(message)
-        state.status = .failed(reason: message)
-        log.append("run.failed", fields)
-        try close(metrics: [:], metricErrors: [:])
-    }
-
-    /// In a replay: ends the run the way the record says it ended, where what ended it (a
-    /// command that could not be started) is not re-enacted.
-    func failAsRecorded(_ event: [String: Value]) throws(RecordError) {
-        let reason = event["reason"]?.textIfString ?? "failed"
-        state.status = .failed(reason: reason)
-        log.append("run.failed", event.filter { ["reason", "step", "location"].contains($0.key) })
-        try close(metrics: [:], metricErrors: [:])
-    }
 
     /// The source of the instruction at `pc`, for a divergence report: an invariant's or a
     /// metric's own text when `event` is about one.
@@ -442,7 +382,7 @@ public final class Machine {
         guard pc < program.instructions.count else { return nil }
         switch program.instructions[pc] {
         case .effect(let call): return call.range
-        case .assign(_, let value): return value.range
+        case .assign(_, let value, _): return value.range
         case .branch(let condition, _): return condition.range
         case .loopEnd(_, let until?, _, _): return until.range
         case .startStep(let step), .endStep(let step, _): return ProgramOutline(source).steps[step]
@@ -450,36 +390,21 @@ public final class Machine {
         }
     }
 
-    func exceed(_ budget: String, limit: Double, used measured: Double) throws(RecordError) {
-        let used = replay?.recordedBudgetExceeded(budget)?["used"]?.number ?? measured
-        log.append("budget.exceeded", ["budget": .string(budget), "limit": .float(limit), "used": .float(used)])
-        let shown = budget == "wall_time" ? String(format: "%.1fs", used) : String(Int(used))
-        let written = budget == "wall_time" ? "\(Int(limit))s" : String(Int(limit))
-        try fail("budget `\(budget) <= \(written)` exceeded (used: \(shown))", at: nil)
-    }
-
-    /// Writes the final snapshot, the trace and the metrics.
-    private func close(metrics: [String: Value], metricErrors: [String: Value]) throws(RecordError) {
-        try checkpoint()
-        guard replay == nil else { return }
-        try cassette?.finish()
-        try RunRecord.export(folder: folder, state: state, programHash: programHash, metrics: metrics, metricErrors: metricErrors)
-    }
-
-    /// Writes the trace and metrics of an ended run again if a crash came between the final
-    /// snapshot and them; returns whether it had to.
-    public func exportIfMissing() throws(RecordError) -> Bool {
-        guard state.status.isFinal else { return false }
-        let fileManager = FileManager.default
-        guard !fileManager.fileExists(atPath: folder.traceFile) || !fileManager.fileExists(atPath: folder.metricsFile) else {
-            return false
-        }
-        if case .completed = state.status {
-            try finish()
-        } else {
-            try RunRecord.export(folder: folder, state: state, programHash: programHash, metrics: [:], metricErrors: [:])
-        }
-        return true
+    /// A stop request killed the command of an effect in progress: the snapshot is the state
+    /// before the effect began, and the events logged since stay in the log past it, where
+    /// the next open finds them as it finds a crash's (the effect is asked again, marked
+    /// `reexecuted`).
+    private func checkpoint(rolledBackTo saved: (state: MachineState, events: Int, length: Int)) throws(RecordError) {
+        let seconds = activeSeconds
+        state = saved.state
+        state.counters.activeSeconds = seconds
+        segmentStart = clock.now()
+        try snapshots?.flush()
+        try log.sync()
+        state.eventCount = saved.events
+        state.logLength = saved.length
+        try RunFolder.writeAtomically(JSON.serialize(state.encoded(programHash: programHash)) + "\n",
+                                      to: folder.stateFile, durable: true)
     }
 
     /// Makes everything so far durable: the log is synced, then the snapshot replaced.
@@ -496,7 +421,7 @@ public final class Machine {
     }
 
     /// Removes the answered request's files (its prompt, request and consumed answer).
-    private func clearPending() {
+    func clearPending() {
         try? FileManager.default.removeItem(atPath: folder.pendingDirectory)
     }
 }

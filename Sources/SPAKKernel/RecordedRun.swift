@@ -69,6 +69,7 @@ struct RecordedRun {
                               clock: RecordedClock(session), programHash: programHash, state: state)
         machine.replay = session
         machine.templateDirectory = templateDirectory
+        machine.programName = info["source"]?.textIfString ?? "program.spak"
         return machine
     }
 }

@@ -57,8 +57,7 @@ public enum Replay {
         let machine = record.replayMachine(program: program, source: source, state: origin, session: session,
                                            templateDirectory: templateDirectory)
         if record.fork == nil {
-            machine.log.append("run.started", ["task": .string(taskName), "program_hash": .string(record.programHash),
-                                               "parameters": record.info["parameters"] ?? .map([:])])
+            try machine.begin(task: taskName, parameters: record.info["parameters"]?.fields ?? [:])
         }
         var nobody = SuspendForPerson()
         let stop = session.halted ? .paused : try machine.run(answers: &nobody)
@@ -77,7 +76,7 @@ public enum Replay {
     private static func divergence(_ record: RecordedRun, _ machine: Machine, _ session: ReplaySession,
                                    _ edited: CheckedProgram?) -> Divergence {
         let range = machine.haltedAt.flatMap { machine.sourceRange(ofInstructionAt: $0, event: session.replayed) }
-        let name = edited.map { $0.parse.file.path } ?? "program.spak"
+        let name = edited.map { $0.parse.file.path } ?? machine.programName
         let cause = DivergenceCause(
             old: ProgramOutline(record.source), new: ProgramOutline(machine.source),
             templates: { path in

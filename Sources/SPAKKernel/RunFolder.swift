@@ -11,8 +11,9 @@ import Glibc
 ///     program.spak      the program, copied; templates/ holds the template files it names
 ///     state.json        the machine's last snapshot (replaced atomically)
 ///     events.jsonl      the durable event log (append-only)
-///     trace.json        the exported trace, written when the run ends
-///     metrics.json      the program's metrics and the kernel's counters
+///     trace.json        the exported trace, brought up to date whenever the run stops
+///     metrics.json      the program's metrics and the kernel's counters, likewise
+///     .export.json      where that export got to in the log
 ///     pending/          prompt.md and request.json while the run waits for an answer
 ///     response.txt      where a person writes the answer
 ///     tools/            tool.run output, one file per distinct content, named by its SHA-256
@@ -33,6 +34,8 @@ public struct RunFolder: Sendable {
     public var eventsFile: String { path + "/events.jsonl" }
     public var traceFile: String { path + "/trace.json" }
     public var metricsFile: String { path + "/metrics.json" }
+    /// Where the last export of `trace.json` and `metrics.json` got to (see `RunRecord`).
+    var exportFile: String { path + "/.export.json" }
     public var pendingDirectory: String { path + "/pending" }
     public var promptFile: String { path + "/pending/prompt.md" }
     public var requestFile: String { path + "/pending/request.json" }

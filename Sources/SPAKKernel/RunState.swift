@@ -71,8 +71,8 @@ enum LoopState: Sendable, Equatable {
 /// Everything the machine needs to go on: a snapshot in `state.json`. Counters, variables
 /// and loop positions are exact; nothing here refers to the machine it ran on.
 public struct MachineState: Sendable, Equatable {
-    /// The format of `state.json`.
-    public static let formatVersion = 1
+    /// The format of `state.json`. Version 1 (before binding stamps) is still read.
+    public static let formatVersion = 2
 
     public var status: RunStatus = .ready
     /// The next instruction.
@@ -86,6 +86,15 @@ public struct MachineState: Sendable, Equatable {
     public var currentStep: String?
     /// The names the step in progress has bound so far (its invariants are checked on these).
     var boundInStep: Set<String> = []
+    /// Step starts so far, all steps together: the stamp of every binding, and of every start.
+    var stepTick = 0
+    /// For each variable, `stepTick` when it was last bound.
+    var boundAt: [String: Int] = [:]
+    /// For each step, `stepTick` when it last began.
+    var startedAt: [String: Int] = [:]
+    /// Variables bound in the pass a retry abandoned: they have values, but no invariant reads
+    /// them until they are bound again (see `Machine.retry`).
+    var stale: Set<String> = []
     /// Counters for budgets and metrics.
     public var counters = Counters()
     /// The number of events in the log when this snapshot was taken, and the log's length then.
@@ -97,7 +106,7 @@ public struct MachineState: Sendable, Equatable {
     /// Creates the state of a fresh run.
     init(parameters: [String: Value]) {
         variables = parameters
-        variables["feedback"] = .string("")
+        for name in Feedback.names { variables[name] = .string("") }
     }
 
     /// Counts that budgets and metrics read.
@@ -158,6 +167,8 @@ extension MachineState {
             "status": .map(status), "pc": .int(pc), "variables": .map(variables), "loops": .map(loops),
             "retries": .map(retries.mapValues(Value.int)), "current_step": currentStep.map(Value.string) ?? .null,
             "bound_in_step": .list(boundInStep.sorted().map(Value.string)),
+            "step_tick": .int(stepTick), "bound_at": .map(boundAt.mapValues(Value.int)),
+            "started_at": .map(startedAt.mapValues(Value.int)), "stale": .list(stale.sorted().map(Value.string)),
             "counters": counters.value,
             "event_count": .int(eventCount), "log_length": .int(logLength), "answers_used": .int(answersUsed),
         ])
@@ -166,7 +177,7 @@ extension MachineState {
     /// Reads a snapshot; `nil` when it is not one this version wrote.
     init?(decoding value: Value) {
         guard case .map(let fields) = value, fields["format"] == .string("spak-state"),
-              fields["version"] == .int(Self.formatVersion),
+              case .int(let version)? = fields["version"], (1...Self.formatVersion).contains(version),
               case .map(let status)? = fields["status"], case .string(let statusName)? = status["name"],
               case .int(let pc)? = fields["pc"], case .map(let variables)? = fields["variables"],
               case .map(let loops)? = fields["loops"], case .map(let retries)? = fields["retries"],
@@ -201,6 +212,12 @@ extension MachineState {
         self.retries = retries.compactMapValues { if case .int(let count) = $0 { count } else { nil } }
         if case .string(let step)? = fields["current_step"] { currentStep = step }
         if case .list(let names)? = fields["bound_in_step"] { boundInStep = Set(names.compactMap(\.textIfString)) }
+        // Version 1 had no stamps: nothing is stale, and `feedback_kind` did not exist yet.
+        if case .int(let tick)? = fields["step_tick"] { stepTick = tick }
+        boundAt = Self.integers(fields["bound_at"])
+        startedAt = Self.integers(fields["started_at"])
+        if case .list(let names)? = fields["stale"] { stale = Set(names.compactMap(\.textIfString)) }
+        if self.variables[Feedback.kind] == nil { self.variables[Feedback.kind] = .string("") }
         guard pc >= 0, eventCount >= 0, logLength >= 0, answersUsed >= 0 else { return nil }
         func int(_ key: String) -> Int { if case .int(let value)? = counters[key] { value } else { 0 } }
         self.counters.steps = int("steps")
@@ -222,5 +239,10 @@ extension MachineState {
         self.eventCount = eventCount
         self.logLength = logLength
         self.answersUsed = answersUsed
+    }
+
+    /// The whole-number entries of a JSON object (none for anything else).
+    private static func integers(_ value: Value?) -> [String: Int] {
+        value?.fields.compactMapValues { if case .int(let number) = $0 { number } else { nil } } ?? [:]
     }
 }

@@ -42,6 +42,8 @@ extension RunStore {
         let machine = Machine(program: parent.program, source: source, folder: folder, log: log,
                               workspace: try Workspace(path: workspacePath ?? folder.defaultWorkspace), secrets: secrets,
                               programHash: parent.programHash, state: state)
+        machine.programName = parent.info["source"]?.textIfString ?? "program.spak"
+        machine.workspaceGiven = workspacePath
         log.append("run.forked", ["parent": .string(parent.folder.id), "at": .string(point)])
         try machine.checkpoint()
         guard rename(folder.path, finalFolder.path) == 0 else {

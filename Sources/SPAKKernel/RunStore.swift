@@ -68,7 +68,9 @@ public enum RunStore {
             program: program, source: checked.parse.file, folder: folder, log: log,
             workspace: try Workspace(path: workspace ?? folder.defaultWorkspace), secrets: secrets, programHash: hash,
             state: MachineState(parameters: parameters))
-        log.append("run.started", ["task": .string(task.name.name), "program_hash": .string(hash), "parameters": .map(parameters)])
+        machine.programName = Self.relativeSource(checked.parse.file.path)
+        machine.workspaceGiven = workspace
+        try machine.begin(task: task.name.name, parameters: parameters)
         try machine.checkpoint()
         guard rename(folder.path, finalPath) == 0 else {
             throw RecordError("cannot create \(finalPath): \(String(cString: strerror(errno)))")
@@ -129,6 +131,8 @@ public enum RunStore {
         let machine = Machine(program: program, source: file, folder: folder, log: log,
                               workspace: try Workspace(path: workspacePath), secrets: secrets, programHash: hash, state: state)
         machine.snapshots = SnapshotLog(folder: folder, stepNames: program.stepNames)
+        machine.programName = info["source"]?.textIfString ?? "program.spak"
+        machine.workspaceGiven = workspace ?? recorded
         machine.recoveredAnswers = recovered
         machine.interruptedEffects = interrupted
         if let recovery {
@@ -183,6 +187,7 @@ public enum RunStore {
             }
         }
         try EventLog.truncate(folder.eventsFile, to: state.logLength)
+        RunRecord.forgetExport(beyond: state.logLength, in: folder)
         return (answers, requested.subtracting(answers.keys),
                 Recovery(discardedEvents: tail.events.count, reusedAnswers: answers.count, tornBytes: tail.torn?.length))
     }
@@ -242,7 +247,7 @@ public enum RunStore {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")
-        return "\(task)-\(formatter.string(from: Date()))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+        return "\(task)-\(formatter.string(from: Date()))-\(String(format: "%04x", Int(UInt16.random(in: 0...UInt16.max))))"
     }
 
     /// The template files a program's `llm.query(template: "...")` calls name.

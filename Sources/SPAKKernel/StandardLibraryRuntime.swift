@@ -139,7 +139,7 @@ enum StandardLibraryRuntime {
             return .float(abs(try number(0)))
         case "parse_json":
             do {
-                return try JSON.parse(try text(0))
+                return try ReplyJSON.parse(try text(0))
             } catch {
                 throw Failure(message: "not JSON: \(error)")
             }
@@ -155,6 +155,14 @@ public enum CodeBlocks {
     /// The first block fenced with ``` whose info string is `language` (or the first block at
     /// all when no language is given, or none matches); the whole text when there is no block.
     public static func extract(from text: String, language: String?) -> String {
+        let blocks = self.blocks(in: text)
+        if let language, let match = blocks.first(where: { $0.info == language.lowercased() }) { return match.body }
+        return blocks.first?.body ?? text
+    }
+
+    /// Every closed block fenced with ```, in order: its info string (lowercased, e.g.
+    /// `json`, or empty) and its text.
+    public static func blocks(in text: String) -> [(info: String, body: String)] {
         var blocks: [(info: String, body: String)] = []
         var current: (info: String, lines: [String])?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -170,7 +178,6 @@ public enum CodeBlocks {
                 current = (trimmed.dropFirst(3).trimmingCharacters(in: .whitespaces).lowercased(), [])
             }
         }
-        if let language, let match = blocks.first(where: { $0.info == language.lowercased() }) { return match.body }
-        return blocks.first?.body ?? text
+        return blocks
     }
 }

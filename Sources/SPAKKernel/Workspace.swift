@@ -49,6 +49,11 @@ public struct Workspace: FileDoor {
     /// Why a path was refused or a file could not be used: the run fails with this reason.
     public struct Refusal: Error, Sendable, CustomStringConvertible {
         public let description: String
+        /// Whether the path tried to leave the workspace (absolute, `..`, a link leading out,
+        /// a link swapped in): a breach, which no `on_fail retry` may route around.
+        public var escapes = false
+        /// Whether the file (or a folder on the way) does not exist.
+        public var missing = false
     }
 
     /// The text of a file.

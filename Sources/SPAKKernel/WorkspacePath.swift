@@ -30,14 +30,14 @@ enum WorkspacePath {
             throw Workspace.Refusal(description: "the path is longer than \(maximumLength) bytes")
         }
         guard !relative.hasPrefix("/") else {
-            throw Workspace.Refusal(description: "`\(relative)` is absolute; paths are relative to the workspace")
+            throw Workspace.Refusal(description: "`\(relative)` is absolute; paths are relative to the workspace", escapes: true)
         }
         guard !relative.hasSuffix("/") else {
             throw Workspace.Refusal(description: "`\(relative)` ends with `/`; name a file")
         }
         var pending = components(relative)
         guard !pending.contains("..") else {
-            throw Workspace.Refusal(description: "`\(relative)` climbs out of the workspace with `..`")
+            throw Workspace.Refusal(description: "`\(relative)` climbs out of the workspace with `..`", escapes: true)
         }
         let rootDescriptor = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard rootDescriptor >= 0 else {
@@ -45,9 +45,9 @@ enum WorkspacePath {
         }
         var stack = [rootDescriptor]
         var links = 0
-        func fail(_ message: String) -> Workspace.Refusal {
+        func fail(_ message: String, escapes: Bool = true) -> Workspace.Refusal {
             for descriptor in stack { Glibc.close(descriptor) }
-            return Workspace.Refusal(description: message)
+            return Workspace.Refusal(description: message, escapes: escapes)
         }
         while !pending.isEmpty {
             let part = pending.removeFirst()
@@ -60,7 +60,7 @@ enum WorkspacePath {
             if fstatat(stack.last!, part, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFLNK {
                 links += 1
                 guard links <= maximumLinks else { throw fail("`\(relative)` goes through too many symbolic links") }
-                guard let target = readLink(part, in: stack.last!) else { throw fail("`\(relative)`: a symbolic link cannot be read") }
+                guard let target = readLink(part, in: stack.last!) else { throw fail("`\(relative)`: a symbolic link cannot be read", escapes: false) }
                 if target.hasPrefix("/") {
                     guard target == root || target.hasPrefix(root + "/") else {
                         throw fail("`\(relative)` leads out of the workspace through a symbolic link")
@@ -79,18 +79,22 @@ enum WorkspacePath {
                 mkdirat(stack.last!, part, 0o755)
                 descriptor = openat(stack.last!, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }
-            guard descriptor >= 0 else { throw fail(refusal(relative, errno: errno).description) }
+            guard descriptor >= 0 else {
+                let failure = refusal(relative, errno: errno)
+                for descriptor in stack { Glibc.close(descriptor) }
+                throw failure
+            }
             stack.append(descriptor)
         }
-        throw fail("`\(relative)` is a directory")
+        throw fail("`\(relative)` is a directory", escapes: false)
     }
 
     /// The refusal for a failed open.
     static func refusal(_ relative: String, errno code: Int32) -> Workspace.Refusal {
         switch code {
-        case ENOENT: Workspace.Refusal(description: "`\(relative)` does not exist in the workspace")
+        case ENOENT: Workspace.Refusal(description: "`\(relative)` does not exist in the workspace", missing: true)
         case ENOTDIR: Workspace.Refusal(description: "`\(relative)`: a folder on the way is a file")
-        case ELOOP: Workspace.Refusal(description: "`\(relative)` changed into a symbolic link while it was opened")
+        case ELOOP: Workspace.Refusal(description: "`\(relative)` changed into a symbolic link while it was opened", escapes: true)
         default: Workspace.Refusal(description: "`\(relative)` cannot be opened: \(String(cString: strerror(code)))")
         }
     }

@@ -23,20 +23,23 @@ extension RunService {
             text = "run \(id) failed: \(reason)\n"
         case .suspended(let pending):
             fields["status"] = .string("suspended")
-            fields["pending"] = pendingValue(pending)
-            text = "run \(id) waits for an answer (use respond):\n" + describe(pending)
+            fields["pending"] = pendingValue(pending, program: machine.programName)
+            text = "run \(id) waits for an answer (use respond):\n" + describe(pending, program: machine.programName)
         case .paused:
             fields["status"] = .string("paused")
             text = "run \(id) paused after a step (use step to go on)\n"
+        case .interrupted(let signal):
+            fields["status"] = .string("interrupted")
+            text = "run \(id) was interrupted by \(Interruption.name(of: signal)) (use step to go on)\n"
         }
         return Output(text: text, structured: .map(fields))
     }
 
     /// The request as JSON: effect, step, where in the program, the prompt or command, and
     /// the whole request.
-    static func pendingValue(_ pending: PendingRequest) -> Value {
+    static func pendingValue(_ pending: PendingRequest, program: String) -> Value {
         var fields: [String: Value] = ["index": .int(pending.index), "effect": .string(pending.effect), "step": .string(pending.step),
-                                       "location": .string("program.spak:\(pending.location)"), "request": pending.request]
+                                       "location": .string("\(program):\(pending.location)"), "request": pending.request]
         if let prompt = pending.request.fields["prompt"] { fields["prompt"] = prompt }
         if let command = command(of: pending) { fields["command"] = .string(command) }
         return .map(fields)
@@ -49,8 +52,8 @@ extension RunService {
     }
 
     /// The request for a person: what is asked, in which step, and the prompt or command.
-    static func describe(_ pending: PendingRequest) -> String {
-        var text = "\(pending.effect) in step `\(pending.step)` (program.spak:\(pending.location))\n"
+    static func describe(_ pending: PendingRequest, program: String) -> String {
+        var text = "\(pending.effect) in step `\(pending.step)` (\(program):\(pending.location))\n"
         if let prompt = pending.request.fields["prompt"]?.textIfString { text += "\n" + prompt + "\n" }
         if let command = command(of: pending) {
             text += "\ncommand: \(command)\nanswer with the result as JSON ({\"exit_code\": 0, \"stdout\": \"…\"}) or with its output\n"

@@ -130,7 +130,8 @@ public final class RunService: @unchecked Sendable {
         guard case .suspended(let pending) = view.state.status else {
             throw Failure("run \(view.folder.id) is not waiting for an answer (it is \(view.state.status.name))")
         }
-        return Output(text: Self.describe(pending), structured: Self.pendingValue(pending))
+        return Output(text: Self.describe(pending, program: view.programName),
+                      structured: Self.pendingValue(pending, program: view.programName))
     }
 
     /// `spak step --resume RUN`: records `answer` to the request the run waits at, and goes
@@ -227,7 +228,7 @@ public final class RunService: @unchecked Sendable {
         }
         let folder = try runFolder(parts[0])
         guard let data = FileManager.default.contents(atPath: folder + "/" + parts[1]) else {
-            throw Failure("run \(parts[0]) has no \(parts[1]) now (trace.json and metrics.json are written when a run ends, "
+            throw Failure("run \(parts[0]) has no \(parts[1]) now (trace.json and metrics.json are written whenever a run stops, "
                 + "pending/prompt.md while it waits)", kind: .resourceNotFound)
         }
         return (String(decoding: data, as: UTF8.self), parts[1].hasSuffix(".md") ? "text/markdown" : "application/json")

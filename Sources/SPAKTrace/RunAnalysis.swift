@@ -157,7 +157,7 @@ private struct Tally {
         let id = run.id
         summary.statuses[run.status, default: 0] += 1
         let used = run.view.used
-        for (name, limit) in run.view.budgets {
+        for (name, limit) in run.view.budgets where RunView.spentBudgets.contains(name) {
             budgetLimits[name] = max(budgetLimits[name] ?? limit, limit)
             budgetUsed[name, default: []].append(used[name] ?? 0)
         }

@@ -88,22 +88,18 @@ public struct TraceTimeline {
         var out = ""
         switch state.status {
         case .suspended(let pending):
-            out += "\nwaiting for an answer to \(pending.effect) #\(pending.index) in step `\(pending.step)` (program.spak:\(pending.location))\n"
+            out += "\nwaiting for an answer to \(pending.effect) #\(pending.index) in step `\(pending.step)` (\(run.view.programName):\(pending.location))\n"
         case .ready:
             out += "\npaused between steps (go on with `spak step \(run.id)`)\n"
         case .completed, .failed:
             break
         }
-        if !run.view.budgets.isEmpty {
-            out += "\nbudgets:\n"
-            for (name, limit) in run.view.budgets.sorted(by: { $0.key < $1.key }) {
-                out += "  \(name): \(TextFolding.number(run.view.used[name] ?? 0)) of \(TextFolding.number(limit))\n"
-            }
-        }
+        if !run.view.budgets.isEmpty { out += "\n" + run.view.budgetLines }
         let metrics = run.metricsFile?["metrics"]?.fields ?? [:]
         let errors = run.metricsFile?["metric_errors"]?.fields ?? [:]
         if !metrics.isEmpty || !errors.isEmpty {
-            out += "\nmetrics:\n"
+            let incomplete = run.metricsFile?["metrics_from"] == .string("incomplete_run")
+            out += incomplete ? "\nmetrics (so far: over the variables of a run that has not completed):\n" : "\nmetrics:\n"
             for (name, value) in metrics.sorted(by: { $0.key < $1.key }) { out += "  \(name) = \(JSON.serialize(value))\n" }
             for (name, why) in errors.sorted(by: { $0.key < $1.key }) { out += "  \(name): not computed: \(why.text)\n" }
         }
@@ -169,7 +165,7 @@ public struct TraceTimeline {
         case "run.failed":
             var out = "run failed"
             if let step = event.string("step") { out += " in step `\(step)`" }
-            if let location = event.string("location") { out += " (program.spak:\(location))" }
+            if let location = event.string("location") { out += " (\(run.view.programName):\(location))" }
             return out + ": \(event["reason"]?.text ?? "")\n"
         case "recovery":
             var out = "… recovered after a crash: \(event.int("discarded_events") ?? 0) events recomputed, \(event.int("reused_answers") ?? 0) answers reused"
@@ -185,7 +181,7 @@ public struct TraceTimeline {
         let effect = event.string("effect") ?? "?"
         let request = TraceEvent(event["request"]?.fields ?? [:])
         var out = indent + "\(effect) #\(event.int("index") ?? -1)"
-        if let location = event.string("location") ?? request.string("location") { out += " at program.spak:\(location)" }
+        if let location = event.string("location") ?? request.string("location") { out += " at \(run.view.programName):\(location)" }
         switch effect {
         case "llm.query":
             if let template = request.string("template") { out += " (template \(template))" }

@@ -8,15 +8,15 @@ public struct TracedRun {
     public let view: RunView
     /// The run's events, with its ancestors' before a fork point.
     public let history: RunHistory
-    /// `metrics.json`, once the run has ended.
+    /// `metrics.json` as the run's last stop wrote it (`nil` when there is none, or when it
+    /// cannot be read because another process is updating it this instant).
     public let metricsFile: [String: Value]?
 
     /// Opens a run by id (under `runsDirectory`) or by folder path.
     public init(_ reference: String, runsDirectory: String) throws(RecordError) {
         view = try RunView(reference, runsDirectory: runsDirectory)
         history = try RunHistory(view.folder)
-        metricsFile = FileManager.default.fileExists(atPath: view.folder.metricsFile)
-            ? try RunHistory.readJSON(view.folder.metricsFile).fields : nil
+        metricsFile = try? RunHistory.readJSON(view.folder.metricsFile).fields
     }
 
     /// The run's id: its folder's name (what `spak runs` lists).

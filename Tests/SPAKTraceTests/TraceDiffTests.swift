@@ -60,7 +60,7 @@ struct TraceDiffTests {
         let b = try fixtures.counter(["3", "-1", "4", "5"])
         let result = fixtures.trace(["diff", a, b])
         #expect(result.status == 0, "\(result.out)\(result.err)")
-        #expect(result.out.hasSuffix("runs \(a) and \(b) do not differ (48 events compared)\n"))
+        #expect(result.out.hasSuffix("runs \(a) and \(b) do not differ (50 events compared)\n"))
         let json = try JSON.parse(fixtures.trace(["diff", a, b, "--json"]).out).fields
         #expect(json["identical"] == .bool(true))
         #expect(json["first_difference"] == .null)

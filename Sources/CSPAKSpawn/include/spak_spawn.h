@@ -51,6 +51,21 @@ int spak_landlock_ruleset(char *const *roots, int count, char *const *files, int
 /// handled or ignored) that kill that group before spak dies of the signal.
 void spak_set_running_group(pid_t group);
 
+/// Turns SIGINT and SIGTERM into a request to stop: the first sets the signal that
+/// `spak_interrupt_signal` returns and kills the group of the command running, if any (so
+/// `spak_interrupt_killed_group` says its result is not its own); a second prints the text
+/// given to `spak_set_interrupt_message`, kills the group and lets spak die of the signal.
+void spak_watch_interrupts(void);
+
+/// The signal that asked spak to stop (0: none).
+int spak_interrupt_signal(void);
+
+/// Whether the stop request killed a running command's group.
+int spak_interrupt_killed_group(void);
+
+/// What a second stop request prints before spak dies (copied; at most 1024 bytes).
+void spak_set_interrupt_message(const char *text);
+
 /// A descriptor that becomes readable when process `pid` exits (pidfd_open), or -1.
 int spak_pidfd_open(pid_t pid);
 
