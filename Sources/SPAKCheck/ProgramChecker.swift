@@ -71,6 +71,7 @@ struct Checker {
         stepScopes = [[]]
         checkStatements(task.body)
         checkInvariants()
+        checkInvariantTiming()
         checkEvaluations()
         reportUnusedAllowLines()
     }

@@ -72,7 +72,9 @@ public enum StandardLibrary {
 
 /// Names the kernel binds itself; a program reads them but cannot bind them.
 public enum Builtins {
-    /// `feedback`: the text of the last invariant violation that sent the run back through
-    /// `on_fail retry`, or the empty string when there is none.
-    public static let variables: [String: ValueType] = ["feedback": .string]
+    /// `feedback`: the text of the last failure that sent the run back through `on_fail retry`
+    /// (an invariant violation, a rejected reply or a run-time error), or the empty string when
+    /// there is none. `feedback_kind`: which of those it was, as `"invariant"`, `"reply"` or
+    /// `"runtime_error"`, or the empty string when there is no feedback.
+    public static let variables: [String: ValueType] = ["feedback": .string, "feedback_kind": .string]
 }

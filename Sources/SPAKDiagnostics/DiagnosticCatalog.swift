@@ -56,6 +56,8 @@ extension DiagnosticCode {
     public static let duplicatePolicy = DiagnosticCode("E314", "duplicate-on-fail")
     public static let policyNeverTriggers = DiagnosticCode("W315", "on-fail-never-triggers")
     public static let emptyStep = DiagnosticCode("W316", "empty-step")
+    public static let invariantCheckedOnce = DiagnosticCode("W317", "invariant-checked-once")
+    public static let invariantNeverChecked = DiagnosticCode("W318", "invariant-never-checked")
     // MARK: Calls and effects
     public static let unknownFunction = DiagnosticCode("E321", "unknown-function")
     public static let unknownEffect = DiagnosticCode("E322", "unknown-effect")
@@ -96,6 +98,7 @@ extension DiagnosticCode {
         .nestingTooDeep, .multipleTasks, .assignmentWithoutLet,
         .undefinedName, .duplicateDefinition, .shadowing, .usedBeforeBound, .neverBound, .builtinRebound,
         .unknownStep, .retryForward, .invalidRetryBound, .duplicatePolicy, .policyNeverTriggers, .emptyStep,
+        .invariantCheckedOnce, .invariantNeverChecked,
         .unknownFunction, .unknownEffect, .argumentCount, .unknownArgument, .duplicateArgument,
         .positionalAfterNamed, .invalidBinding, .missingPrompt,
         .typeMismatch, .unknownType, .unknownField, .integerOverflow, .invalidBudget, .loopBound,
@@ -184,6 +187,15 @@ extension DiagnosticMessage {
     }
     public static func emptyStep(_ name: String) -> Self {
         .init(.emptyStep, "step `\(name)` does nothing")
+    }
+    /// `readsVariables` is false for an invariant that reads no variable at all.
+    public static func invariantCheckedOnce(_ name: String, readsVariables: Bool) -> Self {
+        .init(.invariantCheckedOnce, readsVariables
+              ? "invariant `\(name)` reads only task parameters and builtins, which the program never binds"
+              : "invariant `\(name)` reads no variable")
+    }
+    public static func invariantNeverChecked(_ name: String, _ first: String, _ second: String) -> Self {
+        .init(.invariantNeverChecked, "invariant `\(name)` can never be checked: `\(first)` and `\(second)` are never bound in the same run")
     }
 
     // MARK: Calls and effects

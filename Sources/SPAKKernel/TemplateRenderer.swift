@@ -1,4 +1,5 @@
 import Mustache
+import SPAKCheck
 
 /// Renders Mustache templates over the run's variables, as plain text (no HTML escaping):
 /// a prompt or a command must reach the model or the program exactly as written. Each
@@ -8,7 +9,7 @@ final class TemplateRenderer {
 
     func render(_ template: String, variables: [String: Value]) throws(RuntimeErrorText) -> String {
         do {
-            let compiled = try parsed[template] ?? MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + template)
+            let compiled = try parsed[template] ?? MustacheTemplate(string: TemplateScan.plainTextPragma + template)
             parsed[template] = compiled
             return compiled.render(Self.context(variables))
         } catch {

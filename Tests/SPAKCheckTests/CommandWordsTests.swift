@@ -35,20 +35,23 @@ struct CommandWordsTests {
 
 @Suite("Template scanning")
 struct TemplateScanTests {
-    @Test("variables, sections, transforms and depth")
+    @Test("variables, sections, transforms and enclosing sections")
     func references() {
         let scan = TemplateScan("{{a}} {{{b.c}}} {{& d}} {{#e}}{{f}}{{/e}} {{^g}}x{{/g}} {{! note }} {{uppercased(h)}} {{.}}")
-        #expect(scan.syntaxError == nil)
-        #expect(scan.references.map(\.root) == ["a", "b", "d", "e", "f", "g", "h"])
-        #expect(scan.references.map(\.isSection) == [false, false, false, true, false, true, false])
-        #expect(scan.references.first { $0.root == "f" }?.depth == 1)
+        #expect(scan.problems.isEmpty)
+        #expect(scan.references.map(\.root) == ["a", "b", "d", "e", "f", "g", "h", "."])
+        #expect(scan.references.map(\.isSection) == [false, false, false, true, false, true, false, false])
+        #expect(scan.references.first { $0.root == "f" }?.enclosing.map(\.root) == ["e"])
         #expect(scan.references.first { $0.root == "h" }?.offset == 81)
+        #expect(scan.references.first { $0.root == "h" }?.transforms.map { "\($0.name)@\($0.offset)" } == ["uppercased@70"])
     }
 
-    @Test("syntax errors carry a position; partials and custom delimiters are flagged")
+    @Test("problems carry a position; partials and custom delimiters are flagged")
     func problems() {
-        #expect(TemplateScan("ok\n{{#a}} open").syntaxError != nil)
-        #expect(TemplateScan("{{> header}}").unsupported.count == 1)
+        #expect(TemplateScan("ok\n{{#a}} open").problems.map { "\($0.offset)+\($0.length) \($0.message)" }
+            == ["3+6 section `{{#a}}` is opened here but never closed"])
+        #expect(TemplateScan("{{> header}}").problems.count == 1)
         #expect(TemplateScan("{{=<% %>=}}<%x%>").uncheckable != nil)
+        #expect(TemplateScan("{{=<% %>=}}<%x%>").problems.isEmpty)
     }
 }
