@@ -75,8 +75,13 @@ extension Checker {
         let checksReplies = Bindings.effectCalls(in: body.statements).contains { call in
             call.binding?.format?.name == "json" || call.arguments.contains { $0.label?.name == "schema" }
         }
-        if !checksReplies, Bindings.names(boundBy: body.statements).isDisjoint(with: invariantRoots) {
-            report(.policyNeverTriggers(step: step.name), at: range)
+        // A run-time error is a failure a retry takes too (`on_fail fail` changes nothing there:
+        // the run fails either way).
+        var retries = false
+        if case .retry = policy { retries = true }
+        let errorsRetried = retries && RunTimeFailures.possible(in: body.statements)
+        if !checksReplies, !errorsRetried, Bindings.names(boundBy: body.statements).isDisjoint(with: invariantRoots) {
+            report(.policyNeverTriggers(step: step.name, retry: retries), at: range)
         }
         guard case .retry(let target, let bound) = policy else { return }
         if let site = stepSites[target.name] {

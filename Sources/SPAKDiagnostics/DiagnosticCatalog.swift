@@ -181,9 +181,10 @@ extension DiagnosticMessage {
     }
     public static let invalidRetryBound = Self(.invalidRetryBound, "`max` must be at least 1")
     public static let duplicatePolicy = Self(.duplicatePolicy, "a step has at most one `on_fail`")
-    public static func policyNeverTriggers(step: String) -> Self {
+    public static func policyNeverTriggers(step: String, retry: Bool) -> Self {
         .init(.policyNeverTriggers, "`on_fail` never triggers: no invariant names a variable that step `\(step)` binds, "
-              + "and no reply it gets is checked (`as json`, `schema:`)")
+              + "no reply it gets is checked (`as json`, `schema:`)"
+              + (retry ? ", and nothing in it can fail at run time" : ""))
     }
     public static func emptyStep(_ name: String) -> Self {
         .init(.emptyStep, "step `\(name)` does nothing")
