@@ -138,7 +138,7 @@ struct Writer {
         case .invariant(let name, let condition, let range):
             simple("invariant \(name.name): \(expression(condition, indent: indent))", range: range, indent: indent)
         case .allow(let effect, let prefix, let range):
-            simple("allow tool.\(effect.name) \(Self.quoted(prefix.value))", range: range, indent: indent)
+            simple("allow tool.\(effect.name) \(PrintedString.quoted(prefix.value))", range: range, indent: indent)
         case .budget(let target, let limit, let range):
             simple("budget \(target.spelling) <= \(expression(limit, indent: indent))", range: range, indent: indent)
         case .secret(let name, let range):
@@ -261,7 +261,7 @@ struct Writer {
             return "[" + items.map { expression($0, indent: indent) }.joined(separator: ", ") + "]"
         case .map(let entries):
             return "{" + entries.map { entry in
-                let key = Self.isPlainName(entry.key.value) ? entry.key.value : Self.quoted(entry.key.value)
+                let key = Self.isPlainName(entry.key.value) ? entry.key.value : PrintedString.quoted(entry.key.value)
                 return "\(key): \(expression(entry.value, indent: indent))"
             }.joined(separator: ", ") + "}"
         case .field(let base, let field):
@@ -307,36 +307,12 @@ struct Writer {
 
     // MARK: Strings
 
-    /// Text of two or more non-empty lines prints as an indented `"""` block when that form can
-    /// hold it; everything else prints as a quoted string with escapes.
+    /// A `"""` block, indented one level deeper than its statement, when that form holds the
+    /// value exactly and safely (`PrintedString.blockLines`); otherwise the value quoted.
     static func stringLiteral(_ value: String, indent: Int) -> String {
-        let contentLines = value.utf8.split(separator: UInt8(ascii: "\n")).count(where: { !$0.isEmpty })
-        guard contentLines >= 2, !value.contains("\"\"\""),
-              !value.utf8.contains(UInt8(ascii: "\r")) else { return quoted(value) }
+        guard let lines = PrintedString.blockLines(value) else { return PrintedString.quoted(value) }
         let prefix = String(repeating: "  ", count: indent + 1)
-        var text = "\"\"\"\n"
-        for line in value.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            text += line.isEmpty ? "\n" : prefix + String(decoding: line, as: UTF8.self) + "\n"
-        }
-        return text + prefix + "\"\"\""
-    }
-
-    static func quoted(_ value: String) -> String {
-        var text = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case "\0": text += "\\0"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                text += "\\u{\(String(scalar.value, radix: 16))}"
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        return text + "\""
+        return "\"\"\"\n" + lines.map { $0.isEmpty ? "\n" : prefix + $0 + "\n" }.joined() + prefix + "\"\"\""
     }
 
     static func isPlainName(_ text: String) -> Bool {

@@ -39,14 +39,6 @@ struct PrinterTests {
         #expect(before.sorted() == after.sorted())
     }
 
-    @Test("strings print with the escapes they need", arguments: [
-        ("a\"b\\c", #""a\"b\\c""#), ("tab\there", #""tab\there""#), ("\u{1}", #""\u{1}""#),
-        ("line1\nline2", "\"\"\"\n  line1\n  line2\n  \"\"\""), ("\n", #""\n""#), ("one\n", #""one\n""#), ("has \"\"\" and\nnewline", #""has \"\"\" and\nnewline""#),
-    ])
-    func strings(value: String, printed: String) {
-        #expect(Writer.stringLiteral(value, indent: 0) == printed)
-    }
-
     @Test("without the source, a program still prints (no comments)")
     func withoutSource() {
         let result = SPAKParser.parse(SourceFile(path: "t", text: "task t() { step s { let x = 1 } } // c"))
