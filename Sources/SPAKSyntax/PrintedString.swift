@@ -2,6 +2,12 @@
 /// so that no printed line ends with whitespace that belongs to the value (editors and
 /// `git diff --check` strip it, which would silently change the program).
 enum PrintedString {
+    /// A `"""` block when the value has two or more non-empty lines and the block can hold
+    /// it; otherwise the value quoted, with escapes.
+    static func doc(_ value: String) -> PrintedDoc {
+        blockLines(value).map(PrintedDoc.multiline) ?? .text(quoted(value))
+    }
+
     /// The value's lines for a `"""` block, or `nil` when the block form cannot hold the value
     /// exactly and safely: fewer than two non-empty lines, a `"""` inside, a character that
     /// needs an escape (other than tab), or a line ending with whitespace (a line of only
