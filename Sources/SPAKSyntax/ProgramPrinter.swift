@@ -1,12 +1,16 @@
 import SPAKDiagnostics
 
 /// Prints a program in SPAK's canonical layout: two-space indentation, one statement per
-/// line, single spaces around operators, the fewest parentheses that keep the meaning.
+/// line, single spaces around operators, the fewest parentheses that keep the meaning, and
+/// argument lists, lists and maps broken one element per line when a line would be longer
+/// than 100 characters.
 ///
 /// With the source file it also puts back every comment (a comment after code on a line
-/// stays there; others go before the statement they precede, or that holds them) and keeps
-/// single blank lines between statements. Printing is idempotent, and the printed program
-/// parses to the same tree. `spak fmt` and the improver's rewrites both print through here.
+/// stays there; a list that holds a comment breaks, and the comment stays with its element;
+/// others go before the statement they precede, or that holds them) and keeps single blank
+/// lines between statements and between a broken list's elements. Printing is idempotent,
+/// and the printed program parses to the same tree. `spak fmt` and the improver's rewrites
+/// both print through here.
 public struct ProgramPrinter {
     private let source: SourceFile?
     private let comments: [Comment]
@@ -27,14 +31,20 @@ public struct ProgramPrinter {
 }
 
 struct Writer {
-    /// Lines longer than this are broken where the layout allows (task parameters).
+    /// Lines longer than this are broken where the layout allows: a task's parameters,
+    /// argument lists, lists and maps.
     static let lineWidth = 100
+    /// Spaces per level of indentation.
+    static let indentWidth = 2
 
     let source: SourceFile?
     let comments: [Comment]
     var output = ""
     var nextComment = 0
     var lastSourceEnd: Int?
+    /// Whether the last line written ends with a `{` or a list's opening bracket (a blank
+    /// line is not kept after it).
+    var lastLineOpens = false
 
     init(source: SourceFile?, comments: [Comment]) {
         self.source = source
@@ -43,12 +53,17 @@ struct Writer {
 
     // MARK: Lines, comments, blank lines
 
-    mutating func line(_ text: String, indent: Int, sourceStart: Int?, sourceEnd: Int?) {
+    /// Writes a line. A comment after `sourceEnd` with only spaces, tabs and `filler` bytes
+    /// between stays at the line's end.
+    mutating func line(
+        _ text: String, indent: Int, sourceStart: Int?, sourceEnd: Int?, filler: [UInt8] = [], opens: Bool = false
+    ) {
         if let sourceStart { keepBlankLine(before: sourceStart) }
-        output += String(repeating: "  ", count: indent) + text
-        if let sourceEnd { appendTrailingComment(after: sourceEnd) }
+        output += String(repeating: " ", count: indent * Self.indentWidth) + text
+        if let sourceEnd { appendTrailingComment(after: sourceEnd, filler: filler) }
         output += "\n"
         if let sourceEnd { lastSourceEnd = sourceEnd }
+        lastLineOpens = opens
     }
 
     /// Writes, on lines of their own, the comments that start before `offset`.
@@ -61,54 +76,50 @@ struct Writer {
         }
     }
 
-    private mutating func appendTrailingComment(after end: Int) {
+    private mutating func appendTrailingComment(after end: Int, filler: [UInt8]) {
         guard let source, nextComment < comments.count else { return }
         let comment = comments[nextComment]
-        // Only a comment with nothing but spaces between it and the code it follows.
-        guard comment.range.start >= end,
-              source.bytes[end..<comment.range.start].allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
-        else { return }
+        guard comment.range.start >= end, source.bytes[end..<comment.range.start].allSatisfy({ byte in
+            byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || filler.contains(byte)
+        }) else { return }
         output += " " + comment.text
         nextComment += 1
     }
 
-    /// One blank line where the source had at least one, except right after a `{`.
+    /// One blank line where the source had at least one, except right after a `{` or a
+    /// list's opening bracket.
     private mutating func keepBlankLine(before start: Int) {
-        guard let source, let last = lastSourceEnd, last < start, !output.hasSuffix("{\n") else { return }
+        guard let source, let last = lastSourceEnd, last < start, !lastLineOpens else { return }
         var newlines = 0
         for byte in source.bytes[last..<start] where byte == UInt8(ascii: "\n") { newlines += 1 }
         if newlines >= 2 { output += "\n" }
     }
 
-    /// Marks the start of a block so a blank line is not kept right after its `{`.
-    private mutating func enterBlock(at open: Int) { lastSourceEnd = open + 1 }
-
     // MARK: Declarations
 
     mutating func task(_ task: TaskDecl) {
-        flushComments(before: task.open, indent: 0)
         let parameters = task.parameters.map { parameter in
-            var text = "\(parameter.name.name): \(parameter.type.name)"
-            if let value = parameter.defaultValue { text += " = " + expression(value, indent: 1) }
-            return text
+            let declared = PrintedDoc.text("\(parameter.name.name): \(parameter.type.name)")
+            let printed = parameter.defaultValue.map { PrintedDoc.concat([declared, .text(" = "), doc($0)]) } ?? declared
+            return BracketedList.Item(doc: printed, range: parameter.range)
         }
-        var header = "task \(task.name.name)(\(parameters.joined(separator: ", "))) {"
-        // A header too long for one line puts each parameter on a line of its own.
-        if header.count > Self.lineWidth || header.contains("\n") {
-            header = "task \(task.name.name)(\n" + parameters.map { "  \($0),\n" }.joined() + ") {"
-        }
-        line(header, indent: 0, sourceStart: task.range.start, sourceEnd: task.open + 1)
-        enterBlock(at: task.open)
+        // A default holding a line break puts each parameter on a line of its own, too.
+        let end = closingParenthesisEnd(after: task.parameters.last?.range.end ?? task.name.range.end, fallback: task.open)
+        let list = BracketedList(open: "\(task.name.name)(", items: parameters, close: ")",
+                                 openEnd: task.name.range.end, end: end, breaksAroundMultiline: true)
+        emit(.concat([.text("task "), .list(list), .text(" {")]), indent: 0, start: task.range.start,
+             end: task.open + 1, opensBlock: true)
         for item in task.items {
             switch item {
             case .systemModel(let model):
-                braced("system_model", start: model.range.start, open: model.open, close: model.close, indent: 1) {
+                braced(.text("system_model"), start: model.range.start, open: model.open, close: model.close, indent: 1) {
                     for item in model.items { $0.modelItem(item, indent: 2) }
                 }
             case .evaluation(let evaluation):
-                braced("evaluation", start: evaluation.range.start, open: evaluation.open, close: evaluation.close, indent: 1) {
+                braced(.text("evaluation"), start: evaluation.range.start, open: evaluation.open, close: evaluation.close,
+                       indent: 1) {
                     for metric in evaluation.metrics {
-                        $0.simple("metric \(metric.name.name) = \($0.expression(metric.value, indent: 2))",
+                        $0.simple(.concat([.text("metric \(metric.name.name) = "), $0.doc(metric.value)]),
                                   range: metric.range, indent: 2)
                     }
                     // Objectives follow the metrics. One written before a metric moves down
@@ -119,7 +130,7 @@ struct Writer {
                     for objective in evaluation.objectives {
                         let text = "objective \(objective.direction.rawValue) \(objective.metric.name)"
                         if objective.range.start > lastMetric {
-                            $0.simple(text, range: objective.range, indent: 2)
+                            $0.simple(.text(text), range: objective.range, indent: 2)
                         } else {
                             $0.line(text, indent: 2, sourceStart: nil, sourceEnd: nil)
                         }
@@ -136,13 +147,13 @@ struct Writer {
     mutating func modelItem(_ item: ModelItem, indent: Int) {
         switch item {
         case .invariant(let name, let condition, let range):
-            simple("invariant \(name.name): \(expression(condition, indent: indent))", range: range, indent: indent)
+            simple(.concat([.text("invariant \(name.name): "), doc(condition)]), range: range, indent: indent)
         case .allow(let effect, let prefix, let range):
-            simple("allow tool.\(effect.name) \(Self.quoted(prefix.value))", range: range, indent: indent)
+            simple(.text("allow tool.\(effect.name) \(PrintedString.quoted(prefix.value))"), range: range, indent: indent)
         case .budget(let target, let limit, let range):
-            simple("budget \(target.spelling) <= \(expression(limit, indent: indent))", range: range, indent: indent)
+            simple(.concat([.text("budget \(target.spelling) <= "), doc(limit)]), range: range, indent: indent)
         case .secret(let name, let range):
-            simple("secret \(name.name)", range: range, indent: indent)
+            simple(.text("secret \(name.name)"), range: range, indent: indent)
         }
     }
 
@@ -151,77 +162,89 @@ struct Writer {
     mutating func statement(_ statement: Statement, indent: Int) {
         switch statement {
         case .step(let name, let body, let range):
-            block("step \(name.name)", start: range.start, body, indent: indent)
+            block(.text("step \(name.name)"), start: range.start, body, indent: indent)
         case .let(let name, let value, let range):
-            simple("let \(name.name) = \(expression(value, indent: indent))", range: range, indent: indent)
+            simple(.concat([.text("let \(name.name) = "), doc(value)]), range: range, indent: indent)
         case .if(let statement):
             ifStatement(statement, prefix: "if", indent: indent)
         case .repeat(let loop):
-            var header = "repeat \(loop.variable.name) in "
+            var header: [PrintedDoc] = [.text("repeat \(loop.variable.name) in ")]
             switch loop.iteration {
             case .range(let from, let to):
-                header += expression(from, indent: indent) + "..." + expression(to, indent: indent)
+                header += [doc(from), .text("..."), doc(to)]
             case .each(let list):
-                header += expression(list, indent: indent)
+                header.append(doc(list))
             }
-            if let until = loop.until { header += " until " + expression(until, indent: indent) }
-            block(header, start: loop.range.start, loop.body, indent: indent)
+            if let until = loop.until { header += [.text(" until "), doc(until)] }
+            block(.concat(header), start: loop.range.start, loop.body, indent: indent)
         case .effect(let effect):
-            var text = "\(effect.qualifiedName)(\(arguments(effect.arguments, indent: indent)))"
+            // The statement ends at the argument list's `)` unless a binding follows it.
+            let end = effect.binding == nil ? effect.range.end
+                : closingParenthesisEnd(after: effect.arguments.last?.range.end ?? effect.name.range.end,
+                                        fallback: effect.range.end)
+            let arguments = argumentList("\(effect.qualifiedName)(", effect.arguments, openEnd: effect.name.range.end, end: end)
+            var text = ""
             if let binding = effect.binding {
                 text += " -> \(binding.name.name)"
                 if let format = binding.format { text += " as \(format.name)" }
             }
-            simple(text, range: effect.range, indent: indent)
+            simple(.concat([.list(arguments), .text(text)]), range: effect.range, indent: indent)
         case .onFail(let policy, let range):
             switch policy {
             case .fail:
-                simple("on_fail fail", range: range, indent: indent)
+                simple(.text("on_fail fail"), range: range, indent: indent)
             case .retry(let step, let max):
-                simple("on_fail retry \(step.name) max \(expression(max, indent: indent))", range: range, indent: indent)
+                simple(.concat([.text("on_fail retry \(step.name) max "), doc(max)]), range: range, indent: indent)
             }
         }
     }
 
     /// `if …`, then `} else if …` or `} else {`, sharing one closing brace per branch.
     private mutating func ifStatement(_ statement: IfStatement, prefix: String, indent: Int) {
-        let header = "\(prefix) \(expression(statement.condition, indent: indent))"
+        let header = PrintedDoc.concat([.text("\(prefix) "), doc(statement.condition)])
+        let afterBrace = prefix.hasPrefix("}")
         switch statement.otherwise {
         case nil:
-            block(header, start: statement.range.start, statement.then, indent: indent)
+            block(header, start: statement.range.start, statement.then, indent: indent, afterBrace: afterBrace)
         case .elseIf(let nested):
-            block(header, start: statement.range.start, statement.then, indent: indent, closeWith: nil)
+            block(header, start: statement.range.start, statement.then, indent: indent, afterBrace: afterBrace,
+                  closeWith: nil)
             ifStatement(nested, prefix: "} else if", indent: indent)
         case .block(let otherwise):
-            block(header, start: statement.range.start, statement.then, indent: indent, closeWith: nil)
-            block("} else", start: nil, otherwise, indent: indent)
+            block(header, start: statement.range.start, statement.then, indent: indent, afterBrace: afterBrace,
+                  closeWith: nil)
+            block(.text("} else"), start: nil, otherwise, indent: indent, afterBrace: true)
         }
     }
 
     /// `HEADER {`, the statements, `}`; `HEADER {}` when nothing is inside. With
-    /// `closeWith: nil` the closing brace is left for the `} else` line that follows.
-    private mutating func block(_ header: String, start: Int?, _ block: Block, indent: Int, closeWith closer: String? = "}") {
-        braced(header, start: start, open: block.open, close: block.close, indent: indent, closeWith: closer) {
+    /// `closeWith: nil` the closing brace is left for the `} else` line that follows;
+    /// `afterBrace` says the header starts with the previous branch's `}`.
+    private mutating func block(
+        _ header: PrintedDoc, start: Int?, _ block: Block, indent: Int, afterBrace: Bool = false,
+        closeWith closer: String? = "}"
+    ) {
+        braced(header, start: start, open: block.open, close: block.close, indent: indent, afterBrace: afterBrace,
+               closeWith: closer) {
             for statement in block.statements { $0.statement(statement, indent: indent + 1) }
         }
     }
 
     private mutating func braced(
-        _ header: String, start: Int?, open: Int, close: Int, indent: Int, closeWith closer: String? = "}",
-        body: (inout Writer) -> Void
+        _ header: PrintedDoc, start: Int?, open: Int, close: Int, indent: Int, afterBrace: Bool = false,
+        closeWith closer: String? = "}", body: (inout Writer) -> Void
     ) {
         // Comments before `} else` sit inside the block that `}` closes: print them there,
         // where a second formatting pass also puts them.
-        let leadIndent = header.hasPrefix("}") ? indent + 1 : indent
+        let leadIndent = afterBrace ? indent + 1 : indent
         if let start { flushComments(before: start, indent: leadIndent) }
-        flushComments(before: open, indent: leadIndent)
         let isEmpty = !hasContent(between: open, and: close)
         if isEmpty, closer != nil {
-            line(header + " {}", indent: indent, sourceStart: start, sourceEnd: close + 1)
+            emit(.concat([header, .text(" {}")]), indent: indent, start: start, end: close + 1, commentIndent: leadIndent)
             return
         }
-        line(header + " {", indent: indent, sourceStart: start, sourceEnd: open + 1)
-        enterBlock(at: open)
+        emit(.concat([header, .text(" {")]), indent: indent, start: start, end: open + 1, commentIndent: leadIndent,
+             opensBlock: true)
         body(&self)
         flushComments(before: close, indent: indent + 1)
         if let closer { line(closer, indent: indent, sourceStart: nil, sourceEnd: close + 1) }
@@ -235,113 +258,8 @@ struct Writer {
         }
     }
 
-    /// A one-line statement: comments inside it are moved before it.
-    private mutating func simple(_ text: String, range: SourceRange, indent: Int) {
-        flushComments(before: range.end, indent: indent)
-        line(text, indent: indent, sourceStart: range.start, sourceEnd: range.end)
-    }
-
-    // MARK: Expressions
-
-    func arguments(_ arguments: [Argument], indent: Int) -> String {
-        arguments.map { argument in
-            (argument.label.map { "\($0.name): " } ?? "") + expression(argument.value, indent: indent)
-        }.joined(separator: ", ")
-    }
-
-    func expression(_ expr: Expr, indent: Int) -> String {
-        switch expr.kind {
-        case .integer(let spelling), .float(let spelling), .duration(let spelling): return spelling
-        case .string(let value): return Self.stringLiteral(value, indent: indent)
-        case .bool(let value): return value ? "true" : "false"
-        case .null: return "null"
-        case .name(let name): return name
-        case .missing: return "<missing>"
-        case .list(let items):
-            return "[" + items.map { expression($0, indent: indent) }.joined(separator: ", ") + "]"
-        case .map(let entries):
-            return "{" + entries.map { entry in
-                let key = Self.isPlainName(entry.key.value) ? entry.key.value : Self.quoted(entry.key.value)
-                return "\(key): \(expression(entry.value, indent: indent))"
-            }.joined(separator: ", ") + "}"
-        case .field(let base, let field):
-            return postfixBase(base, indent: indent) + "." + field.name
-        case .index(let base, let index):
-            return postfixBase(base, indent: indent) + "[" + expression(index, indent: indent) + "]"
-        case .call(let function, let arguments):
-            return "\(function.name)(\(self.arguments(arguments, indent: indent)))"
-        case .unary(.negate, let operand):
-            let inner = expression(operand, indent: indent)
-            return Self.precedence(operand) >= 7 && !inner.hasPrefix("-") ? "-" + inner : "-(\(inner))"
-        case .unary(.not, let operand):
-            let inner = expression(operand, indent: indent)
-            return Self.precedence(operand) >= 3 ? "not " + inner : "not (\(inner))"
-        case .binary(let op, let lhs, let rhs):
-            let strength = op.precedence
-            // Left-associative; comparisons do not chain and `not` cannot be an operand of
-            // a comparison or of arithmetic, so those need parentheses.
-            let lhsNeeds = Self.precedence(lhs) < strength || (op.isComparison && Self.precedence(lhs) == 4)
-                || (strength >= 4 && Self.precedence(lhs) == 3)
-            let rhsNeeds = Self.precedence(rhs) <= strength || (strength >= 4 && Self.precedence(rhs) == 3)
-            let left = expression(lhs, indent: indent)
-            let right = expression(rhs, indent: indent)
-            return (lhsNeeds ? "(\(left))" : left) + " \(op.rawValue) " + (rhsNeeds ? "(\(right))" : right)
-        }
-    }
-
-    private func postfixBase(_ base: Expr, indent: Int) -> String {
-        let text = expression(base, indent: indent)
-        return Self.precedence(base) >= 8 ? text : "(\(text))"
-    }
-
-    /// How tightly an expression binds: primaries and postfix 8, unary minus 7, then the
-    /// operators' own precedence; `not` is 3.
-    static func precedence(_ expr: Expr) -> Int {
-        switch expr.kind {
-        case .binary(let op, _, _): op.precedence
-        case .unary(.not, _): 3
-        case .unary(.negate, _): 7
-        default: 8
-        }
-    }
-
-    // MARK: Strings
-
-    /// Text of two or more non-empty lines prints as an indented `"""` block when that form can
-    /// hold it; everything else prints as a quoted string with escapes.
-    static func stringLiteral(_ value: String, indent: Int) -> String {
-        let contentLines = value.utf8.split(separator: UInt8(ascii: "\n")).count(where: { !$0.isEmpty })
-        guard contentLines >= 2, !value.contains("\"\"\""),
-              !value.utf8.contains(UInt8(ascii: "\r")) else { return quoted(value) }
-        let prefix = String(repeating: "  ", count: indent + 1)
-        var text = "\"\"\"\n"
-        for line in value.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            text += line.isEmpty ? "\n" : prefix + String(decoding: line, as: UTF8.self) + "\n"
-        }
-        return text + prefix + "\"\"\""
-    }
-
-    static func quoted(_ value: String) -> String {
-        var text = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case "\0": text += "\\0"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                text += "\\u{\(String(scalar.value, radix: 16))}"
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        return text + "\""
-    }
-
-    static func isPlainName(_ text: String) -> Bool {
-        guard let first = text.utf8.first, Ascii.isIdentifierStart(first),
-              text.utf8.allSatisfy(Ascii.isIdentifierContinue) else { return false }
-        return Keyword(rawValue: text) == nil
+    /// A statement: comments inside it go before it, except those inside a broken list.
+    private mutating func simple(_ doc: PrintedDoc, range: SourceRange, indent: Int) {
+        emit(doc, indent: indent, start: range.start, end: range.end)
     }
 }

@@ -14,7 +14,8 @@ func tree(_ file: SourceFile) -> JSONValue {
 
 /// Every syntactically valid program the repository ships or tests with.
 let validPrograms = Repository.examplePrograms
-    + Repository.spakFiles(in: "Tests/Fixtures/corpus/valid") + [Repository.path("Tests/Fixtures/format/messy.spak")]
+    + Repository.spakFiles(in: "Tests/Fixtures/corpus/valid")
+    + ["messy.spak", "long.spak"].map { Repository.path("Tests/Fixtures/format/\($0)") }
 
 @Suite("Formatter")
 struct PrinterTests {
@@ -39,12 +40,20 @@ struct PrinterTests {
         #expect(before.sorted() == after.sorted())
     }
 
-    @Test("strings print with the escapes they need", arguments: [
-        ("a\"b\\c", #""a\"b\\c""#), ("tab\there", #""tab\there""#), ("\u{1}", #""\u{1}""#),
-        ("line1\nline2", "\"\"\"\n  line1\n  line2\n  \"\"\""), ("\n", #""\n""#), ("one\n", #""one\n""#), ("has \"\"\" and\nnewline", #""has \"\"\" and\nnewline""#),
-    ])
-    func strings(value: String, printed: String) {
-        #expect(Writer.stringLiteral(value, indent: 0) == printed)
+    @Test("the example in the reference's section 17 prints as the reference shows")
+    func referenceExample() throws {
+        let reference = try Repository.text("docs/language.md")
+        let section = try #require(reference.components(separatedBy: "\n## 17. ").dropFirst().first?
+            .components(separatedBy: "\n## 18. ").first)
+        let blocks = section.components(separatedBy: "```text\n").dropFirst().map { $0.components(separatedBy: "```\n")[0] }
+        try #require(blocks.count == 2)
+        #expect(format(SourceFile(path: "example.spak", text: blocks[0])) == blocks[1])
+    }
+
+    @Test("no blank line is kept right after a `{`, even one followed by a comment")
+    func noBlankLineAfterBrace() {
+        let source = "task t() {\n  step s { // c\n\n    let x = 1\n  }\n}\n"
+        #expect(format(SourceFile(path: "t", text: source)) == "task t() {\n  step s { // c\n    let x = 1\n  }\n}\n")
     }
 
     @Test("without the source, a program still prints (no comments)")
