@@ -8,7 +8,7 @@ import SPAKKernel
 /// returned for the record; when it gives up, the error names the server and the cause.
 public final class ModelBackend {
     /// How to reach the server and how patiently.
-    let settings: BackendSettings
+    public let settings: BackendSettings
     /// Where a streamed reply is shown as it comes (`nil`: shown nowhere).
     let liveOutput: (@Sendable (String) -> Void)?
     let transport: HTTPTransport

@@ -317,7 +317,7 @@ def test_settings_come_from_flags_then_environment_then_the_config_file(tmp_path
 @pytest.mark.parametrize("config, args, message", [
     ({"backend": "openai", "api_key": "sk-x"}, [], "an API key is never read from a file"),
     ({"backend": "openai", "model": "m", "retries": 2}, [], "unknown setting `retries`"),
-    ({}, ["--backend", "claude"], "unknown backend `claude` (choose one of: ollama, openai)"),
+    ({}, ["--backend", "claude"], "unknown backend `claude` (choose one of: ollama, openai, none)"),
     ({}, ["--backend", "openai", "--base-url", "localhost:8080"], "is not an http:// or https:// URL"),
     ({}, ["--backend", "openai", "--max-attempts", "0"], "max attempts must be between 1 and 100"),
 ])
