@@ -5,8 +5,11 @@ import SPAKKernel
 
 /// Options every run command shares.
 struct RunsLocation: ParsableArguments {
+    /// The runs folder unless `--runs-dir` names another.
+    static let defaultDirectory = ".spak/runs"
+
     @Option(help: "The folder that holds run folders.")
-    var runsDir = ".spak/runs"
+    var runsDir = RunsLocation.defaultDirectory
 }
 
 /// Whether `tool.run` commands really run.
@@ -39,8 +42,11 @@ struct AnswerOptions: ParsableArguments {
     @Option(help: "Answer each request by running CMD with the request's JSON on standard input; its standard output is the answer.")
     var responder: String?
 
+    /// Seconds a responder may take unless `--responder-timeout` says otherwise.
+    static let defaultResponderTimeout = 300.0
+
     @Option(help: "Seconds a responder may take for one answer before it is stopped (the run stays suspended).")
-    var responderTimeout: Double = 300
+    var responderTimeout = AnswerOptions.defaultResponderTimeout
 
     @Option(help: "Take answers from FILE in order (one JSON value per line).")
     var answers: String?

@@ -24,7 +24,7 @@ enum RunReport {
             io.out("""
                 run \(id) is waiting for an answer to \(pending.effect) in step `\(pending.step)` (program.spak:\(pending.location))
                   prompt: \(folder)/pending/prompt.md
-                  answer: write it to \(folder)/response.txt, then run: spak step --resume \(id)
+                  answer: write it to \(folder)/response.txt, then run: \(machine.resumeCommand ?? "spak step --resume \(id)")
 
                 """)
             return .suspended

@@ -39,13 +39,14 @@ struct StepCommand: SpakSubcommand {
 
     func execute(io: CommandIO) -> ExitStatus {
         do {
-            let model = try backend.backend(io: io, otherSources: answers.namesSources)
+            let model = try backend.backend(io: io, otherSources: answers.namesSources, remembered: try rememberedBackend(of: run))
             var source = try answers.source(backend: model)
             let tape = try cassette.open(startsRun: false)
             let opened = try RunStore.open(run, runsDirectory: location.runsDir, workspace: answers.workspace,
                                            secretVariables: model?.secretVariables ?? [])
             let machine = opened.machine
             try live.apply(to: machine)
+            try prepare(machine, backend: model, startsRun: false)
             if let tape { try machine.attach(tape) }
             if let recovery = opened.recovery { io.err("spak: note: \(recovery)\n") }
             guard case .suspended(let pending) = machine.state.status else {

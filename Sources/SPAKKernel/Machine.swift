@@ -56,6 +56,9 @@ public final class Machine {
     public var runFolder: RunFolder { folder }
     /// The workspace's folder (absolute, symbolic links resolved).
     public var workspaceRoot: String { workspace.root }
+    /// The command that resumes the run, as the message of an answer source's failure shows
+    /// it; a command line sets one that works pasted as it is (`nil`: `spak step --resume ID`).
+    public var resumeCommand: String?
     /// In a replay, the instruction the machine halted at (where a divergence shows).
     private(set) var haltedAt: Int?
     private var segmentStart = 0.0
@@ -221,7 +224,8 @@ public final class Machine {
     /// What a command reports when a source failed: the cause, and that the run waits.
     private func unanswered(_ failure: AnswerFailure) -> RecordError {
         RecordError("\(secrets.redact(failure.description)); the run stays suspended at this request "
-                    + "(resume it with `spak step --resume \(folder.id)` once the cause is fixed)", kind: .unanswered)
+                    + "(resume it with `\(resumeCommand ?? "spak step --resume \(folder.id)")` once the cause is fixed)",
+                    kind: .unanswered)
     }
 
     /// Executes one instruction; returns whether it finished a step.
