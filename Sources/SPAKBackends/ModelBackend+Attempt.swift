@@ -46,6 +46,7 @@ extension ModelBackend {
             return .failure(failure)
         }
         do throws(ReplyFault) {
+            // A server may answer a request to stream with a whole reply: its type said which came.
             let decoded = reply.streamed ? try stream.finish() : try ChatDialect.decode(reply.body, kind: settings.kind)
             try limit.check(decoded)
             return .success((decoded, reply.status, reply.firstByte))

@@ -36,11 +36,7 @@ final class ReplyStream: StreamedBody, @unchecked Sendable {
 
     /// The reply, once the stream has ended; a stream that ended before the server said it
     /// was complete is cut.
-    func finish() throws(ReplyFault) -> ChatReply {
-        let reply = try decoder.finish()
-        try limit.check(reply)
-        return reply
-    }
+    func finish() throws(ReplyFault) -> ChatReply { try decoder.finish() }
 
     /// Ends the line the reply was shown on.
     func endDisplay() { if shown { liveOutput?("\n") } }
