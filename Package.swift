@@ -80,7 +80,15 @@ let package = Package(
         .testTarget(name: "SPAKTraceTests", dependencies: ["SPAKTrace", "SPAKKernel", "SPAKTestSupport"]),
         .testTarget(name: "SPAKImproveTests", dependencies: ["SPAKImprove", "SPAKKernel", "SPAKTrace", "SPAKCheck", "SPAKDiagnostics", "SPAKTestSupport"]),
         .testTarget(name: "SPAKMCPTests", dependencies: ["SPAKMCP", "SPAKKernel", "SPAKTestSupport"]),
-        .testTarget(name: "SPAKBackendsTests", dependencies: ["SPAKBackends", "SPAKKernel", "SPAKTestSupport"]),
+        .testTarget(
+            name: "SPAKBackendsTests",
+            dependencies: [
+                "SPAKBackends", "SPAKKernel", "SPAKTestSupport",
+                // The client's own errors, to name the faults no scripted server can cause.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "SPAKCommandsTests", dependencies: ["SPAKCommands", "SPAKCheck", "SPAKTestSupport"], exclude: ["Snapshots"]),
     ],

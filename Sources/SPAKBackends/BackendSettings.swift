@@ -110,24 +110,24 @@ extension BackendSettings {
 
     /// Resolves the settings: flags, then `SPAK_BACKEND`, `SPAK_BASE_URL`, `SPAK_MODEL` (and
     /// the servers' own `OLLAMA_HOST`, `OPENAI_BASE_URL`), then the config file (`configFile`,
-    /// else `.spak/backend.json` if it exists), then defaults. The API key comes from
-    /// `SPAK_API_KEY`, else the variable the config names, else the protocol's usual one.
-    /// Returns `nil` when no backend is chosen anywhere.
-    public static func resolve(flags: Flags, environment: [String: String], configFile: String?)
-        throws(BackendSettingsError) -> BackendSettings?
-    {
-        let config = try BackendConfigFile.load(configFile ?? defaultConfigFile, required: configFile != nil)
+    /// else `.spak/backend.json` if it exists), then defaults. For a run that remembers the
+    /// settings it started with (`remembered`), they come after the flags and `configFile`
+    /// instead of the environment and `.spak/backend.json`, unless those name another backend.
+    /// The API key comes from `SPAK_API_KEY`, else the variable the settings name, else the
+    /// protocol's usual one. Returns `nil` when no backend is chosen, or `none` is.
+    public static func resolve(flags: Flags, environment: [String: String], configFile: String?,
+                               remembered: RememberedBackend? = nil) throws(BackendSettingsError) -> BackendSettings? {
         let variable = { (name: String) -> String? in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        guard let kindName = flags.backend ?? variable("SPAK_BACKEND") ?? config.backend else { return nil }
+        let sources = try sources(flags: flags, configFile: configFile, remembered: remembered, variable: variable)
+        func first<Setting>(_ setting: KeyPath<BackendConfigFile, Setting?>) -> Setting? {
+            sources.lazy.compactMap { $0[keyPath: setting] }.first
+        }
+        guard let kindName = first(\.backend), kindName != noBackend else { return nil }
         guard let kind = Kind(rawValue: kindName) else {
-            throw BackendSettingsError("unknown backend `\(kindName)` (choose one of: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw BackendSettingsError("unknown backend `\(kindName)` (choose one of: "
+                                       + "\((Kind.allCases.map(\.rawValue) + [noBackend]).joined(separator: ", ")))")
         }
-        let serverVariable: String? = switch kind {
-        case .ollama: variable("OLLAMA_HOST").map(ollamaHost)
-        case .openai: variable("OPENAI_BASE_URL")
-        }
-        let fallbackURL = kind == .ollama ? "http://127.0.0.1:11434" : "https://api.openai.com/v1"
-        let baseURL = flags.baseURL ?? variable("SPAK_BASE_URL") ?? serverVariable ?? config.baseURL ?? fallbackURL
+        let baseURL = first(\.baseURL) ?? (kind == .ollama ? "http://127.0.0.1:11434" : "https://api.openai.com/v1")
         guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
             throw BackendSettingsError("the base URL `\(baseURL)` is not an http:// or https:// URL")
         }
@@ -139,16 +139,16 @@ extension BackendSettings {
                                        + "the API lives under (e.g. http://host:8080/v1)")
         }
         let keyVariable = variable("SPAK_API_KEY") != nil
-            ? "SPAK_API_KEY" : config.apiKeyVariable ?? (kind == .ollama ? "OLLAMA_API_KEY" : "OPENAI_API_KEY")
-        var settings = BackendSettings(kind: kind, baseURL: baseURL, model: flags.model ?? variable("SPAK_MODEL") ?? config.model,
-                                       apiKeyVariable: keyVariable, apiKey: variable(keyVariable))
-        settings.connectTimeout = flags.connectTimeout ?? config.connectTimeout ?? settings.connectTimeout
-        settings.firstByteTimeout = flags.firstByteTimeout ?? config.firstByteTimeout ?? settings.firstByteTimeout
-        settings.totalTimeout = flags.totalTimeout ?? config.totalTimeout ?? settings.totalTimeout
-        settings.retryDelay = flags.retryDelay ?? config.retryDelay ?? settings.retryDelay
-        settings.maxRetryDelay = config.maxRetryDelay ?? settings.maxRetryDelay
-        settings.maxAttempts = flags.maxAttempts ?? config.maxAttempts ?? settings.maxAttempts
-        settings.stream = flags.stream ?? config.stream ?? settings.stream
+            ? "SPAK_API_KEY" : first(\.apiKeyVariable) ?? (kind == .ollama ? "OLLAMA_API_KEY" : "OPENAI_API_KEY")
+        var settings = BackendSettings(kind: kind, baseURL: baseURL, model: first(\.model), apiKeyVariable: keyVariable,
+                                       apiKey: variable(keyVariable))
+        settings.connectTimeout = first(\.connectTimeout) ?? settings.connectTimeout
+        settings.firstByteTimeout = first(\.firstByteTimeout) ?? settings.firstByteTimeout
+        settings.totalTimeout = first(\.totalTimeout) ?? settings.totalTimeout
+        settings.retryDelay = first(\.retryDelay) ?? settings.retryDelay
+        settings.maxRetryDelay = first(\.maxRetryDelay) ?? settings.maxRetryDelay
+        settings.maxAttempts = first(\.maxAttempts) ?? settings.maxAttempts
+        settings.stream = first(\.stream) ?? settings.stream
         if settings.apiKey != nil, url.scheme == "http", !settings.isLoopback {
             throw BackendSettingsError("refusing to send the API key in \(keyVariable) unencrypted to \(settings.serverName): "
                                        + "use an https:// base URL, or unset \(keyVariable) if the server needs no key")
@@ -163,6 +163,33 @@ extension BackendSettings {
         guard (1...100).contains(settings.maxAttempts) else { throw BackendSettingsError("max attempts must be between 1 and 100") }
         return settings
     }
+
+    /// Where settings come from, the first that gives one winning: the flags, then the named
+    /// config file and what the run remembers, or else the environment and the config file.
+    private static func sources(flags: Flags, configFile: String?, remembered: RememberedBackend?,
+                                variable: (String) -> String?) throws(BackendSettingsError) -> [BackendConfigFile] {
+        let named = try configFile.map { path throws(BackendSettingsError) in try BackendConfigFile.load(path, required: true) }
+        let given = BackendConfigFile(flags)
+        if let remembered = remembered?.settings, (given.backend ?? named?.backend).map({ $0 == remembered.backend }) ?? true {
+            return [given, named ?? BackendConfigFile(), remembered]
+        }
+        let config: BackendConfigFile
+        if let named { config = named } else { config = try BackendConfigFile.load(defaultConfigFile, required: false) }
+        var fromEnvironment = BackendConfigFile()
+        fromEnvironment.backend = variable("SPAK_BACKEND")
+        fromEnvironment.model = variable("SPAK_MODEL")
+        fromEnvironment.baseURL = variable("SPAK_BASE_URL") ?? {
+            switch given.backend ?? fromEnvironment.backend ?? config.backend {
+            case Kind.ollama.rawValue?: variable("OLLAMA_HOST").map(ollamaHost)
+            case Kind.openai.rawValue?: variable("OPENAI_BASE_URL")
+            default: nil
+            }
+        }()
+        return [given, fromEnvironment, config]
+    }
+
+    /// The backend name that chooses no backend: queries wait for an answer from outside.
+    public static let noBackend = "none"
 
     /// `OLLAMA_HOST` read as Ollama reads it: `HOST`, `HOST:PORT` or a URL. Without a scheme
     /// it is `http` on port 11434; `http://` and `https://` without a port mean 80 and 443; no
@@ -186,5 +213,21 @@ extension BackendSettings {
             port = authority[authority.index(after: colon)...]
         }
         return "\(scheme)://\(host.isEmpty ? "127.0.0.1" : String(host)):\(port.isEmpty ? defaultPort : String(port))\(rest[slash...])"
+    }
+}
+
+extension BackendConfigFile {
+    /// The settings the command line gave.
+    init(_ flags: BackendSettings.Flags) {
+        self.init()
+        backend = flags.backend
+        baseURL = flags.baseURL
+        model = flags.model
+        connectTimeout = flags.connectTimeout
+        firstByteTimeout = flags.firstByteTimeout
+        totalTimeout = flags.totalTimeout
+        maxAttempts = flags.maxAttempts
+        retryDelay = flags.retryDelay
+        stream = flags.stream
     }
 }

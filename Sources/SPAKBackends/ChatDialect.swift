@@ -17,15 +17,6 @@ public struct ChatReply: Sendable, Equatable {
     public var model: String?
 }
 
-/// A reply the protocol cannot make sense of (not JSON, no message in it), or a stream that
-/// ended before the server said it was complete.
-struct MalformedReply: Error, CustomStringConvertible {
-    let description: String
-    /// Whether asking again may help: a stream cut short may come whole next time; a reply
-    /// that is not the protocol's will not.
-    var retryable = false
-}
-
 /// How an OpenAI-compatible server is asked for a reply of a JSON schema's shape.
 enum SchemaStyle: Sendable {
     /// OpenAI's `{"type": "json_schema", "json_schema": {"name", "schema"}}` (OpenAI, vLLM,
@@ -78,17 +69,12 @@ enum ChatDialect {
         return .map(body)
     }
 
-    /// Decodes a whole reply body: one JSON object, or (streamed) the lines of the stream.
-    static func decode(_ body: [UInt8], kind: BackendSettings.Kind, streamed: Bool) throws(MalformedReply) -> ChatReply {
-        guard streamed else {
-            let value = try parse(body[...], what: "the reply")
-            var reply = ChatReply()
-            _ = try apply(value, kind: kind, to: &reply, complete: true)
-            return reply
-        }
-        var decoder = StreamDecoder(kind: kind)
-        try decoder.feed(body[...])
-        return try decoder.finish()
+    /// Decodes a whole (unstreamed) reply body: one JSON object.
+    static func decode(_ body: [UInt8], kind: BackendSettings.Kind) throws(ReplyFault) -> ChatReply {
+        let value = try parse(body[...], what: "the reply")
+        var reply = ChatReply()
+        _ = try apply(value, kind: kind, to: &reply, complete: true)
+        return reply
     }
 
     /// The message in a server's error body (`{"error": {"message": …}}` or
@@ -121,9 +107,9 @@ enum ChatDialect {
     /// Folds one JSON object of a reply (whole, or one chunk of a stream) into `reply`;
     /// returns the text it added.
     static func apply(_ value: Value, kind: BackendSettings.Kind, to reply: inout ChatReply,
-                      complete: Bool) throws(MalformedReply) -> String {
+                      complete: Bool) throws(ReplyFault) -> String {
         let fields = value.fields
-        if let error = reportedError(in: value) { throw MalformedReply(description: "the server reported an error: \(error)") }
+        if let error = reportedError(in: value) { throw ReplyFault(.errorReply, "the server reported an error: \(error)") }
         if case .string(let model)? = fields["model"] { reply.model = model }
         var piece = ""
         switch kind {
@@ -131,7 +117,7 @@ enum ChatDialect {
             if let message = fields["message"]?.fields, case .string(let content)? = message["content"] {
                 piece = content
             } else if fields["done"] != .bool(true) {
-                throw MalformedReply(description: "the reply has no `message.content`")
+                throw ReplyFault(.malformed, "the reply has no `message.content`")
             }
             if fields["done"] == .bool(true) {
                 reply.finishReason = fields["done_reason"]?.textIfString ?? "stop"
@@ -146,13 +132,13 @@ enum ChatDialect {
             guard case .list(let choices)? = fields["choices"], let choice = choices.first?.fields else {
                 // The last chunk of a stream with `include_usage` has no choices.
                 if !complete, case .list? = fields["choices"] { break }
-                throw MalformedReply(description: "the reply has no `choices`")
+                throw ReplyFault(.malformed, "the reply has no `choices`")
             }
             let message = complete ? choice["message"]?.fields : choice["delta"]?.fields
             if case .string(let content)? = message?["content"] {
                 piece = content
             } else if complete {
-                throw MalformedReply(description: "the reply has no `choices[0].message.content`")
+                throw ReplyFault(.malformed, "the reply has no `choices[0].message.content`")
             }
             if case .string(let reason)? = choice["finish_reason"] { reply.finishReason = reason }
         }
@@ -160,14 +146,14 @@ enum ChatDialect {
         return piece
     }
 
-    static func parse(_ bytes: ArraySlice<UInt8>, what: String) throws(MalformedReply) -> Value {
+    static func parse(_ bytes: ArraySlice<UInt8>, what: String) throws(ReplyFault) -> Value {
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw MalformedReply(description: "\(what) is not UTF-8 text")
+            throw ReplyFault(.malformed, "\(what) is not UTF-8 text")
         }
         do {
             return try JSON.parse(text)
         } catch {
-            throw MalformedReply(description: "\(what) is not JSON (\(error)): \(excerpt(text))")
+            throw ReplyFault(.malformed, "\(what) is not JSON (\(error)): \(excerpt(text))")
         }
     }
 }

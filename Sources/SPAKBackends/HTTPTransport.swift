@@ -17,18 +17,22 @@ struct HTTPReply: Sendable {
     var location: String?
     /// The `Content-Type` header, if any.
     var contentType: String?
-    /// The whole body.
+    /// The whole body; empty when it went to a `StreamedBody` instead.
     var body: [UInt8]
+    /// Whether the body went to a `StreamedBody`.
+    var streamed: Bool
     /// Seconds from sending the request to receiving the reply's head.
     var firstByte: Double
 }
 
-/// Why an attempt brought back no whole reply: the connection, a timeout, TLS, the size cap.
-struct TransportFault: Error, CustomStringConvertible {
-    let description: String
-    /// Whether asking again may help: yes for connection faults and timeouts; no for TLS
-    /// failures, a request the client refuses to send, or a reply over the size cap.
-    let retryable: Bool
+/// Takes the body of a streamed reply as it arrives, instead of the transport keeping it:
+/// what is kept and counted is the reply's text, not the stream's framing. AsyncHTTPClient
+/// calls it on one event loop, one piece at a time.
+protocol StreamedBody: AnyObject, Sendable {
+    /// Whether a 2xx reply of this content type is read as a stream (else it is kept whole).
+    func isStream(contentType: String?) -> Bool
+    /// Takes the next bytes of the stream; a fault ends the attempt.
+    func receive(_ bytes: ArraySlice<UInt8>) throws(ReplyFault)
 }
 
 /// The HTTP client of a run's queries, built on AsyncHTTPClient. One connection is kept and
@@ -55,78 +59,25 @@ final class HTTPTransport {
 
     deinit { try? client.syncShutdown() }
 
-    /// POSTs `body` to `url` and waits for the whole reply, at most `timeout` seconds. Bytes
-    /// of a successful reply are passed to `onBytes` as they arrive (for showing a stream
-    /// live); a reply of more than `limit` bytes is cut off with a fault.
-    func post(_ url: String, headers: [(String, String)], body: [UInt8], timeout: Double, limit: Int,
-              onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)?) -> Result<HTTPReply, TransportFault> {
+    /// POSTs `body` to `url` and waits for the whole reply, at most `timeout` seconds. A
+    /// successful reply that `stream` takes as a stream goes to it as it arrives; any other
+    /// body is kept, and one larger than `limit` allows a JSON document is cut off with a fault.
+    func post(_ url: String, headers: [(String, String)], body: [UInt8], timeout: Double, limit: ReplyLimit,
+              stream: (any StreamedBody)?) -> Result<HTTPReply, ReplyFault> {
         let request: HTTPClient.Request
         do {
             request = try HTTPClient.Request(url: url, method: .POST, headers: HTTPHeaders(headers), body: .bytes(body))
         } catch {
-            return .failure(TransportFault(description: "the URL \(url) cannot be used (\(error))", retryable: false))
+            return .failure(ReplyFault(.unsendable, "the URL \(url) cannot be used (\(error))"))
         }
-        let collector = ReplyCollector(limit: limit, onBytes: onBytes)
+        let collector = ReplyCollector(limit: limit, stream: stream)
         let task = client.execute(request: request, delegate: collector, deadline: .now() + Self.amount(timeout))
         do {
             return .success(try task.futureResult.wait())
         } catch {
-            return .failure(fault(error, headReceived: collector.headReceived, timeout: timeout))
+            return .failure(ReplyFault.transport(error, headReceived: collector.headReceived, connectTimeout: connectTimeout,
+                                                 firstByteTimeout: firstByteTimeout, timeout: timeout))
         }
-    }
-
-    /// A failure in words a user can act on.
-    private func fault(_ error: any Error, headReceived: Bool, timeout: Double) -> TransportFault {
-        if let tooLarge = error as? ReplyTooLarge {
-            return TransportFault(description: "the reply is larger than \(tooLarge.limit / (1 << 20)) MiB", retryable: false)
-        }
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout:
-                return TransportFault(description: "could not connect within \(seconds(connectTimeout)) s (connect timeout)", retryable: true)
-            case .readTimeout:
-                let limit = seconds(firstByteTimeout ?? timeout)
-                let text = headReceived
-                    ? "the reply stalled: no bytes came for \(limit) s"
-                    : "no reply within \(limit) s (first-byte timeout)"
-                return TransportFault(description: text, retryable: true)
-            case .deadlineExceeded:
-                return TransportFault(description: "the reply was not complete within \(seconds(timeout)) s (timeout)", retryable: true)
-            case .remoteConnectionClosed:
-                return TransportFault(description: "the server closed the connection before the reply was complete", retryable: true)
-            case .writeTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
-                return TransportFault(description: "HTTP error: \(error)", retryable: true)
-            default:
-                // The client refused the request itself (a header it cannot send, say): the
-                // same request would fail the same way.
-                return TransportFault(description: "HTTP error: \(error)", retryable: false)
-            }
-        }
-        if let error = error as? NIOSSLError {
-            return TransportFault(description: "TLS failed: \(error)", retryable: false)
-        }
-        if let error = error as? BoringSSLError {
-            return TransportFault(description: "TLS failed: \(error)", retryable: false)
-        }
-        if let error = error as? HTTPParserError {
-            if case .invalidEOFState = error {
-                return TransportFault(description: "the server closed the connection before the reply was complete", retryable: true)
-            }
-            return TransportFault(description: "the reply is not valid HTTP (\(error))", retryable: true)
-        }
-        if let error = error as? NIOConnectionError {
-            if let dns = error.dnsAError ?? error.dnsAAAAError { return TransportFault(description: "cannot resolve \(error.host): \(dns)", retryable: true) }
-            let causes = Set(error.connectionErrors.map { Self.cause($0.error) }).sorted()
-            return TransportFault(description: "cannot connect: \(causes.isEmpty ? "no address" : causes.joined(separator: "; "))", retryable: true)
-        }
-        return TransportFault(description: Self.cause(error), retryable: true)
-    }
-
-    /// The system's words for a socket error (`connection refused`), else the error itself.
-    private static func cause(_ error: any Error) -> String {
-        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
-        if let error = error as? ChannelError, case .connectTimeout = error { return "connect timeout" }
-        return String(describing: error)
     }
 
     /// Seconds as NIO's nanoseconds, held between 1 ms and about 31 years.
@@ -135,28 +86,28 @@ final class HTTPTransport {
     }
 }
 
-/// A reply over the size cap.
-struct ReplyTooLarge: Error {
-    let limit: Int
-}
-
-/// Gathers one reply: status, the headers that matter, the body (up to a cap), and when its
-/// head came. AsyncHTTPClient calls it on one event loop, one call at a time.
+/// Gathers one reply: status, the headers that matter, the body (up to a cap, or handed to
+/// a stream), and when its head came. AsyncHTTPClient calls it on one event loop, one call
+/// at a time.
 private final class ReplyCollector: HTTPClientResponseDelegate, @unchecked Sendable {
     typealias Response = HTTPReply
 
-    private let limit: Int
-    private let onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)?
+    private let limit: ReplyLimit
+    private let stream: (any StreamedBody)?
     private let started = DispatchTime.now().uptimeNanoseconds
     private var head: HTTPResponseHead?
     private var firstByte = 0.0
     private var body: [UInt8] = []
+    /// Whether the body goes to `stream`, decided when the head comes.
+    private var streaming = false
     private let lock = NSLock()
     private var receivedHead = false
+    /// How much of an error reply's body is kept.
+    private static let errorBodyLimit = 64 << 10
 
-    init(limit: Int, onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)?) {
+    init(limit: ReplyLimit, stream: (any StreamedBody)?) {
         self.limit = limit
-        self.onBytes = onBytes
+        self.stream = stream
     }
 
     /// Whether the reply's head had come (read by the waiting thread after a failure).
@@ -165,17 +116,31 @@ private final class ReplyCollector: HTTPClientResponseDelegate, @unchecked Senda
     func didReceiveHead(task: HTTPClient.Task<HTTPReply>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         self.head = head
         firstByte = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        if let stream, (200..<300).contains(head.status.code) {
+            streaming = stream.isStream(contentType: head.headers.first(name: "content-type"))
+        }
         lock.withLock { receivedHead = true }
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
     func didReceiveBodyPart(task: HTTPClient.Task<HTTPReply>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        guard body.count + buffer.readableBytes <= limit else {
-            return task.eventLoop.makeFailedFuture(ReplyTooLarge(limit: limit))
+        if streaming, let stream {
+            do {
+                try stream.receive(Array(buffer.readableBytesView)[...])
+            } catch {
+                return task.eventLoop.makeFailedFuture(error)
+            }
+            return task.eventLoop.makeSucceededVoidFuture()
         }
-        let start = body.count
+        if let status = head?.status.code, !(200..<300).contains(status) {
+            // Only an error body's start is ever shown: the rest is read and dropped.
+            body.append(contentsOf: buffer.readableBytesView.prefix(max(0, Self.errorBodyLimit - body.count)))
+            return task.eventLoop.makeSucceededVoidFuture()
+        }
+        guard body.count + buffer.readableBytes <= limit.document else {
+            return task.eventLoop.makeFailedFuture(limit.documentTooLarge)
+        }
         body.append(contentsOf: buffer.readableBytesView)
-        if let onBytes, let status = head?.status.code, (200..<300).contains(status) { onBytes(body[start...]) }
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
@@ -183,6 +148,6 @@ private final class ReplyCollector: HTTPClientResponseDelegate, @unchecked Senda
         guard let head else { throw HTTPClientError.remoteConnectionClosed }
         return HTTPReply(status: Int(head.status.code), reason: head.status.reasonPhrase,
                          retryAfter: head.headers.first(name: "retry-after"), location: head.headers.first(name: "location"),
-                         contentType: head.headers.first(name: "content-type"), body: body, firstByte: firstByte)
+                         contentType: head.headers.first(name: "content-type"), body: body, streamed: streaming, firstByte: firstByte)
     }
 }

@@ -8,10 +8,10 @@ import SPAKKernel
 /// returned for the record; when it gives up, the error names the server and the cause.
 public final class ModelBackend {
     /// How to reach the server and how patiently.
-    let settings: BackendSettings
+    public let settings: BackendSettings
     /// Where a streamed reply is shown as it comes (`nil`: shown nowhere).
-    private let liveOutput: (@Sendable (String) -> Void)?
-    private let transport: HTTPTransport
+    let liveOutput: (@Sendable (String) -> Void)?
+    let transport: HTTPTransport
     private let retry: RetryPolicy
     /// The API key, removed from every message (a server may echo it in an error).
     private let key: Secrets
@@ -21,8 +21,11 @@ public final class ModelBackend {
     /// once if the server refuses the standard spelling.
     private var schemaStyle = SchemaStyle.jsonSchema
 
-    /// The largest reply accepted: the same cap as any other answer.
+    /// The largest reply accepted, in bytes of its text (UTF-8), streamed or not: the same
+    /// cap as any other answer.
     public static let replyLimit = 64 << 20
+    /// This backend's cap (tests lower it to try both sides of it cheaply).
+    var limit = ReplyLimit(text: ModelBackend.replyLimit)
 
     /// A backend for `settings`. `liveOutput` receives a streamed reply's text as it arrives
     /// (pass one only when a person watches a terminal).
@@ -69,8 +72,9 @@ public final class ModelBackend {
             let duration = Self.milliseconds(Self.now() - attemptStarted)
             switch outcome {
             case .success(let (reply, status, firstByte)):
-                attempts.append(.map(["attempt": .int(number), "outcome": .string("ok"), "status": .int(status),
-                                      "duration_ms": .float(duration), "first_byte_ms": .float(Self.milliseconds(firstByte))]))
+                attempts.append(.map(["attempt": .int(number), "outcome": .string(AttemptOutcome.ok.description),
+                                      "status": .int(status), "duration_ms": .float(duration),
+                                      "first_byte_ms": .float(Self.milliseconds(firstByte))]))
                 var answer = Answer(value: .string(reply.text), answeredBy: "\(settings.kind.rawValue): \(model) at \(settings.serverName)")
                 answer.usage = usage(of: reply, request: request)
                 answer.attempts = attempts
@@ -78,7 +82,7 @@ public final class ModelBackend {
                                          latency: Self.now() - started, attempts: number)
                 return answer
             case .failure(let failure):
-                var record: [String: Value] = ["attempt": .int(number), "outcome": .string(failure.outcome),
+                var record: [String: Value] = ["attempt": .int(number), "outcome": .string(failure.outcome.description),
                                                "error": .string(key.redact(failure.description)), "duration_ms": .float(duration)]
                 if let status = failure.status { record["status"] = .int(status) }
                 failures += 1
@@ -90,7 +94,7 @@ public final class ModelBackend {
                                          attempts: attempts)
                 }
                 let refusedSchema = refusedSchemaFormat(failure, request: request)
-                guard failure.retryable || refusedSchema else { throw givingUp("not retried: asking again would not help") }
+                guard failure.outcome.isRetryable || refusedSchema else { throw givingUp("not retried: asking again would not help") }
                 guard failures < retry.maxAttempts else { throw givingUp("the most --max-attempts allows") }
                 if refusedSchema {
                     // Not a fault of the moment: the server knows only the other spelling, which
@@ -134,55 +138,6 @@ public final class ModelBackend {
         return TokenUsage(prompt: TokenUsage.estimate(prompt: text, reply: "").prompt, completion: completion, estimated: true)
     }
 
-    /// Why one attempt failed, and whether another may do better.
-    private struct AttemptFailure: Error, CustomStringConvertible {
-        var description: String
-        /// A short name for the trace: `http 503`, `transport`, `malformed`.
-        let outcome: String
-        var status: Int?
-        var retryable: Bool
-        var retryAfter: Double?
-    }
-
-    /// One HTTP request and the decoding of its reply.
-    private func attempt(_ body: [UInt8], headers: [(String, String)], timeout: Double)
-        -> Result<(reply: ChatReply, status: Int, firstByte: Double), AttemptFailure>
-    {
-        let display = settings.stream ? liveOutput.map { LiveDisplay(kind: settings.kind, output: $0) } : nil
-        var onBytes: (@Sendable (ArraySlice<UInt8>) -> Void)?
-        if let display { onBytes = { display.show($0) } }
-        let result = transport.post(settings.endpoint, headers: headers, body: body, timeout: timeout,
-                                    limit: Self.replyLimit, onBytes: onBytes)
-        display?.end()
-        let reply: HTTPReply
-        switch result {
-        case .failure(let fault):
-            return .failure(AttemptFailure(description: fault.description, outcome: "transport", retryable: fault.retryable))
-        case .success(let value):
-            reply = value
-        }
-        guard (200..<300).contains(reply.status) else {
-            var failure = AttemptFailure(description: "HTTP \(reply.status) \(reply.reason)", outcome: "http \(reply.status)",
-                                         status: reply.status, retryable: RetryPolicy.isRetryable(status: reply.status))
-            if (300..<400).contains(reply.status) {
-                failure.description += ": the server redirects to \(reply.location ?? "another address"); give that as the base URL"
-            } else {
-                let message = ChatDialect.errorMessage(in: reply.body)
-                if !message.isEmpty { failure.description += ": \(message)" }
-            }
-            failure.retryAfter = reply.retryAfter.flatMap { RetryPolicy.retryAfter($0, now: Date()) }
-            return .failure(failure)
-        }
-        do {
-            // A server may answer a request to stream with a whole reply: its type says which came.
-            let whole = reply.contentType?.lowercased().hasPrefix("application/json") ?? !settings.stream
-            return .success((try ChatDialect.decode(reply.body, kind: settings.kind, streamed: !whole), reply.status, reply.firstByte))
-        } catch {
-            return .failure(AttemptFailure(description: error.description, outcome: "malformed", status: reply.status,
-                                           retryable: error.retryable))
-        }
-    }
-
     /// How the reply was produced, for the trace's `execution`: the options sent (the
     /// messages are the request's prompt and system message, recorded with it).
     private func details(model: String, body: Value, reply: ChatReply, firstByte: Double, latency: Double,
@@ -212,36 +167,6 @@ public final class ModelBackend {
     private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     private static func milliseconds(_ seconds: Double) -> Double { (seconds * 1e6).rounded() / 1000 }
-}
-
-/// Shows a streamed reply's text as it arrives. AsyncHTTPClient hands it bytes on one event
-/// loop, one piece at a time.
-private final class LiveDisplay: @unchecked Sendable {
-    private var decoder: StreamDecoder
-    private let output: @Sendable (String) -> Void
-    private var shown = false
-    private var broken = false
-
-    init(kind: BackendSettings.Kind, output: @escaping @Sendable (String) -> Void) {
-        decoder = StreamDecoder(kind: kind)
-        self.output = output
-    }
-
-    func show(_ bytes: ArraySlice<UInt8>) {
-        guard !broken else { return }
-        do {
-            let text = try decoder.feed(bytes)
-            if !text.isEmpty {
-                output(text)
-                shown = true
-            }
-        } catch {
-            broken = true  // the whole reply is decoded again on receipt, and that reports it
-        }
-    }
-
-    /// Ends the line the reply was shown on.
-    func end() { if shown { output("\n") } }
 }
 
 /// Seconds as messages show them: whole numbers without a fraction (`2`, `0.5`).

@@ -3,12 +3,12 @@ import Foundation
 import SPAKBackends
 import SPAKKernel
 
-/// Which model server answers `llm.query`, if any: flags, then environment variables, then
-/// a config file (docs/backends.md).
+/// Which model server answers `llm.query`, if any: flags, then what the run remembers, or
+/// else environment variables and a config file (docs/backends.md).
 struct BackendOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Answer llm.query with a model server: ollama (its /api/chat) or openai (any OpenAI-compatible /v1/chat/completions).",
-        valueName: "ollama|openai"))
+        "Answer llm.query with a model server: ollama (its /api/chat) or openai (any OpenAI-compatible /v1/chat/completions); none: no server, not even one the environment, a config file or the run names.",
+        valueName: "ollama|openai|none"))
     var backend: String?
 
     @Option(name: .customLong("base-url"), help: ArgumentHelp(
@@ -42,18 +42,34 @@ struct BackendOptions: ParsableArguments {
         "Stream replies (the default; shown as they come when standard error is a terminal), or ask for whole ones."))
     var stream: Bool?
 
-    /// The backend these options, the environment and the config file choose; `nil` when
-    /// none is chosen. When the command names other answer sources (`--responder`,
-    /// `--answers`) and no `--backend`, a backend set only by the environment or a config
-    /// file is not used: what the command line says wins. Streamed text is shown on `io`'s
-    /// standard error when it is a terminal.
-    func backend(io: CommandIO, otherSources: Bool) throws(BackendSettingsError) -> ModelBackend? {
+    func validate() throws {
+        guard backend == BackendSettings.noBackend else { return }
+        let others: [(String, Bool)] = [
+            ("--base-url", baseURL != nil), ("--model", model != nil), ("--backend-config", backendConfig != nil),
+            ("--connect-timeout", connectTimeout != nil), ("--first-byte-timeout", firstByteTimeout != nil),
+            ("--request-timeout", requestTimeout != nil), ("--max-attempts", maxAttempts != nil),
+            ("--retry-delay", retryDelay != nil), ("--stream/--no-stream", stream != nil),
+        ]
+        if let (name, _) = others.first(where: \.1) {
+            throw ValidationError("--backend none asks no model server, so \(name) has nothing to set")
+        }
+    }
+
+    /// The backend these options choose, else the one the run remembers (`remembered`), else
+    /// the environment and the config file; `nil` when none is chosen, or `--backend none`.
+    /// When the command names other answer sources (`--responder`, `--answers`) and no
+    /// `--backend`, a backend set only by the run's memory, the environment or a config file
+    /// is not used: what the command line says wins. Streamed text is shown on `io`'s standard
+    /// error when it is a terminal.
+    func backend(io: CommandIO, otherSources: Bool, remembered: RememberedBackend? = nil) throws(BackendSettingsError)
+        -> ModelBackend?
+    {
         if otherSources, backend == nil, backendConfig == nil { return nil }
         let flags = BackendSettings.Flags(
             backend: backend, baseURL: baseURL, model: model, connectTimeout: connectTimeout, firstByteTimeout: firstByteTimeout,
             totalTimeout: requestTimeout, maxAttempts: maxAttempts, retryDelay: retryDelay, stream: stream)
         guard let settings = try BackendSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment,
-                                                         configFile: backendConfig) else {
+                                                         configFile: backendConfig, remembered: remembered) else {
             return nil
         }
         return ModelBackend(settings: settings, liveOutput: isatty(STDERR_FILENO) == 1 ? io.err : nil)

@@ -14,10 +14,11 @@ struct ForkCommand: SpakSubcommand {
             snapshot: a fork costs the same early and late in a long run. It records its parent \
             and the fork point (see `spak runs --tree`). It then goes on like `spak run`: \
             --response FILE answers the first request it makes (to try another answer there), \
-            and later requests are asked of --backend, --responder or --answers, or wait. A \
-            parent with the default workspace gives the fork a copy of its files as they are now. \
-            Exit codes: as `spak run`; 2 also when STEP#N names no step the run began, 4 no such \
-            run or a damaged record.
+            and later requests are asked of --backend, --responder or --answers, or wait; with \
+            none of these nor --response, of the backend the parent remembers (which the new \
+            run remembers in turn). A parent with the default workspace gives the fork a copy of \
+            its files as they are now. Exit codes: as `spak run`; 2 also when STEP#N names no \
+            step the run began, 4 no such run or a damaged record.
             """
     )
 
@@ -45,14 +46,15 @@ struct ForkCommand: SpakSubcommand {
                 guard let answer = ResponseText.answer(fromFile: response, io: io) else { return .usageOrIO }
                 first = answer
             }
-            let model = try backend.backend(io: io, otherSources: answers.namesSources || response != nil)
+            let model = try backend.backend(io: io, otherSources: answers.namesSources || response != nil,
+                                            remembered: try rememberedBackend(of: run))
             var source = try answers.source(backend: model)
             if let first { source.sources.insert(FirstAnswer(answer: first), at: 0) }
             let tape = try cassette.open(startsRun: true)
             let started = try Fork.start(run, at: point, runsDirectory: location.runsDir, workspace: answers.workspace,
                                          secretVariables: model?.secretVariables ?? [])
             io.out("forked run \(started.machine.runFolder.id) from \(run) at \(started.point) (its event \(started.seq))\n")
-            ResumeHint.prepare(started.machine, runsDirectory: location.runsDir)
+            try prepare(started.machine, backend: model, startsRun: true)
             try live.apply(to: started.machine)
             if let tape { try started.machine.attach(tape) }
             let stop = try started.machine.run(answers: &source)

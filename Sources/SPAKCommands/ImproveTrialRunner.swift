@@ -45,8 +45,11 @@ struct ImproveTrialRunner: TrialRunner {
                 source.chain.sources.append(BackendAnswers(backend: backend))
             }
             let workspace = try task.workspace.map(copyWorkspace)
-            let started = try RunStore.start(program, parameters: parameters, runsDirectory: runsDirectory, workspace: workspace)
+            let model = task.answers == .backend ? backend : nil
+            let started = try RunStore.start(program, parameters: parameters, runsDirectory: runsDirectory, workspace: workspace,
+                                             secretVariables: model?.secretVariables ?? [])
             let machine = started.machine
+            if let model { try RememberedBackend(model.settings).write(to: machine.runFolder) }
             return withExtendedLifetime(started.lock) {
                 do {
                     if task.live { try machine.enableLiveTools(environment: ProcessInfo.processInfo.environment) }

@@ -70,7 +70,7 @@ struct RunCommand: SpakSubcommand {
             let tape = try cassette.open(startsRun: true)
             let started = try RunStore.start(checked, parameters: values, runsDirectory: location.runsDir,
                                              workspace: answers.workspace, secretVariables: model?.secretVariables ?? [])
-            ResumeHint.prepare(started.machine, runsDirectory: location.runsDir)
+            try prepare(started.machine, backend: model, startsRun: true)
             try live.apply(to: started.machine)
             if let tape { try started.machine.attach(tape) }
             let stop = try started.machine.run(answers: &source, singleStep: step)

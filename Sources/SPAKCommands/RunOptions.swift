@@ -42,8 +42,11 @@ struct AnswerOptions: ParsableArguments {
     @Option(help: "Answer each request by running CMD with the request's JSON on standard input; its standard output is the answer.")
     var responder: String?
 
+    /// Seconds a responder may take unless `--responder-timeout` says otherwise.
+    static let defaultResponderTimeout = 300.0
+
     @Option(help: "Seconds a responder may take for one answer before it is stopped (the run stays suspended).")
-    var responderTimeout: Double = 300
+    var responderTimeout = AnswerOptions.defaultResponderTimeout
 
     @Option(help: "Take answers from FILE in order (one JSON value per line).")
     var answers: String?

@@ -26,8 +26,8 @@ enum RunReport {
                 let command = ShellWords.line(pending.request.fields["argv"])
                 io.out("""
                     run \(id) is waiting at tool.run \(place), not executed without --live: \(command)
-                      run it:    \(machine.resumeCommand) --live
-                      or answer: write its result to \(folder)/response.txt, then run: \(machine.resumeCommand)
+                      run it:    \(machine.liveResumeCommand)
+                      or answer: write its result to \(folder)/response.txt, then run: \(machine.manualResumeCommand)
 
                     """ + copyNote(machine))
             } else {

@@ -42,14 +42,14 @@ struct StepCommand: SpakSubcommand {
 
     func execute(io: CommandIO) -> ExitStatus {
         do {
-            let model = try backend.backend(io: io, otherSources: answers.namesSources)
+            let model = try backend.backend(io: io, otherSources: answers.namesSources, remembered: try rememberedBackend(of: run))
             var source = try answers.source(backend: model)
             let tape = try cassette.open(startsRun: false)
             let opened = try RunStore.open(run, runsDirectory: location.runsDir, workspace: answers.workspace,
                                            secretVariables: model?.secretVariables ?? [])
             let machine = opened.machine
-            ResumeHint.prepare(machine, runsDirectory: location.runsDir)
             try live.apply(to: machine)
+            try prepare(machine, backend: model, startsRun: false)
             if let tape { try machine.attach(tape) }
             if let recovery = opened.recovery { io.err("spak: note: \(recovery)\n") }
             guard case .suspended(let pending) = machine.state.status else {
@@ -107,8 +107,8 @@ struct StepCommand: SpakSubcommand {
         if pending.effect == "tool.run" {
             io.err("""
                 spak: error: no answer for tool.run in step `\(pending.step)`: run the command with \
-                `\(machine.resumeCommand) --live` (its allow lines admit it), or write its result to \(responseFile) \
-                and run `\(machine.resumeCommand)`
+                `\(machine.liveResumeCommand)` (its allow lines admit it), or write its result to \(responseFile) \
+                and run `\(machine.manualResumeCommand)`
 
                 """)
         } else {
@@ -129,8 +129,8 @@ struct StepCommand: SpakSubcommand {
             return RecordError("run \(id) is waiting for an answer to \(pending.effect) in step `\(pending.step)`: write it to "
                                + "\(machine.runFolder.responseFile), then run `\(machine.resumeCommand)`", kind: .wrongState)
         }
-        return RecordError("run \(id) is waiting at tool.run in step `\(pending.step)`: run it with `\(machine.resumeCommand) --live`, "
-                           + "or write its result to \(machine.runFolder.responseFile) and run `\(machine.resumeCommand)`",
+        return RecordError("run \(id) is waiting at tool.run in step `\(pending.step)`: run it with `\(machine.liveResumeCommand)`, "
+                           + "or write its result to \(machine.runFolder.responseFile) and run `\(machine.manualResumeCommand)`",
                            kind: .wrongState)
     }
 

@@ -139,7 +139,7 @@ extension Machine {
                               + "the record is inconsistent", kind: .corrupt)
         }
         Interruption.note("\nspak: stopped at once while `\(command.first ?? "")` ran; its result was not recorded. "
-                          + "Go on with: \(resumeCommand) --live\n")
+                          + "Go on with: \(liveResumeCommand)\n")
         let answer: Answer
         do {
             answer = try toolRunner.run(command, request: request)
@@ -151,7 +151,7 @@ extension Machine {
         }
         if let signal = Interruption.signal, Interruption.killedCommand {
             throw RecordError("run \(folder.id) was interrupted (\(Interruption.name(of: signal))) while its command ran; "
-                              + "nothing was recorded and it still waits: \(resumeCommand) --live", kind: .interrupted)
+                              + "nothing was recorded and it still waits: \(liveResumeCommand)", kind: .interrupted)
         }
         return try resume(with: answer, answers: &answers, singleStep: singleStep)
     }
@@ -251,7 +251,7 @@ extension Machine {
         log.append("run.suspended", ["index": .int(pending.index), "effect": .string(pending.effect)])
         guard replay == nil else { return }
         try FileManager.default.createDirectoryIfNeeded(folder.pendingDirectory)
-        try RunFolder.writeAtomically(PendingText.prompt(pending, program: programName, resume: resumeCommand), to: folder.promptFile, durable: false)
+        try RunFolder.writeAtomically(PendingText.prompt(pending, program: programName, resume: manualResumeCommand, live: liveResumeCommand), to: folder.promptFile, durable: false)
         try RunFolder.writeAtomically(JSON.serialize(pending.value) + "\n", to: folder.requestFile, durable: false)
         try checkpoint()
         try exportStanding()

@@ -66,11 +66,26 @@ public final class Machine {
     }
     /// The `--workspace` folder the run was started or opened with, if any.
     var workspaceGiven: String?
-    /// The command that goes on with this run, as messages print it (the CLI sets one that
-    /// works when pasted where it runs).
-    public var resumeCommand: String { resumeCommandOverride ?? "spak step --resume \(folder.id)" }
-    /// Set by the CLI: `resumeCommand` as it should be printed.
-    public var resumeCommandOverride: String?
+    /// The commands that go on with this run, as messages print them; the CLI sets ones that
+    /// work when pasted where it runs (`nil`: `spak step --resume ID`).
+    public var resumeCommands: ResumeCommands?
+    /// The command that goes on with this run as the current command did.
+    public var resumeCommand: String { resumeCommands?.asGiven ?? "spak step --resume \(folder.id)" }
+    /// That command with `--live`: it executes a `tool.run` the run waits at.
+    public var liveResumeCommand: String { resumeCommands?.live ?? "spak step --resume \(folder.id) --live" }
+    /// That command without `--live`: it takes an answer written by hand.
+    public var manualResumeCommand: String { resumeCommands?.manual ?? "spak step --resume \(folder.id)" }
+
+    /// The commands that go on with a run, each as one line to paste into a shell.
+    public struct ResumeCommands: Sendable {
+        public let asGiven, live, manual: String
+
+        public init(asGiven: String, live: String, manual: String) {
+            self.asGiven = asGiven
+            self.live = live
+            self.manual = manual
+        }
+    }
 
     /// Whether the program file the run was started with (`programName`, from the current
     /// folder) still holds the run's program, so locations in it point at the right lines.

@@ -10,14 +10,20 @@ benchmarks; without a log file nothing is written per request). A behaviour is a
 every key is optional:
 
     reply          the reply text, sent in the protocol's shape (streamed when the request
-                   asks for it: one chunk per word); "reply_bytes": N sends N bytes of "x"
+                   asks for it: one chunk per word); "reply_bytes": N sends N times "fill"
+                   (default "x")
+    chunk_bytes    stream the reply in pieces of this many characters instead of words
+    event_padding  give each streamed piece a field of this many bytes besides its text (as
+                   servers that send log-probabilities do)
     status         the HTTP status (default 200); with a non-2xx status, "error" is the message
     headers        extra response headers, e.g. {"Retry-After": "1"}
     body           a raw body sent as it is, instead of a reply (for malformed JSON)
     delay          seconds to wait before the response head
     chunk_delay    seconds between streamed chunks
     cut_after      stream this many chunks, then close the connection mid-reply
+    end_after      stream this many chunks, then end the body cleanly, without the final event
     drop           close the connection without answering
+    raw            send these characters instead of an HTTP response, then close
     usage          false leaves the token usage out of the reply
 """
 
@@ -106,6 +112,10 @@ class Handler(BaseHTTPRequestHandler):
         if behaviour.get("drop"):
             self.close_now()
             return
+        if "raw" in behaviour:
+            self.wfile.write(behaviour["raw"].encode())
+            self.close_now()
+            return
         time.sleep(behaviour.get("delay", 0))
         status = behaviour.get("status", 200)
         extra = behaviour.get("headers", {})
@@ -117,7 +127,7 @@ class Handler(BaseHTTPRequestHandler):
             error = {"error": message} if self.path.startswith("/api/") else {"error": {"message": message, "type": "server_error"}}
             self.send_raw(status, json.dumps(error).encode(), "application/json", extra)
             return
-        text = "x" * behaviour["reply_bytes"] if "reply_bytes" in behaviour else behaviour.get("reply", "ok")
+        text = behaviour.get("fill", "x") * behaviour["reply_bytes"] if "reply_bytes" in behaviour else behaviour.get("reply", "ok")
         model = request.get("model", "scripted")
         usage = behaviour.get("usage", True)
         ollama = self.path.startswith("/api/")
@@ -128,14 +138,17 @@ class Handler(BaseHTTPRequestHandler):
         self.stream(text, model, usage, ollama, behaviour, extra)
 
     def stream(self, text: str, model: str, usage: bool, ollama: bool, behaviour: dict, extra: dict) -> None:
+        size = behaviour.get("chunk_bytes")
+        pieces = [text[i:i + size] for i in range(0, len(text), size)] if size else words(text)
+        padding = {"padding": "p" * behaviour["event_padding"]} if "event_padding" in behaviour else {}
         if ollama:
-            chunks = [json.dumps(ollama_body(piece, model, usage, done=False)) + "\n" for piece in words(text)]
+            chunks = [json.dumps({**ollama_body(piece, model, usage, done=False), **padding}) + "\n" for piece in pieces]
             chunks.append(json.dumps(ollama_body("", model, usage, done=True, counted=text)) + "\n")
         else:
             chunks = []
-            for piece in words(text):
+            for piece in pieces:
                 delta = {"id": "c", "object": "chat.completion.chunk", "model": model,
-                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}], **padding}
                 chunks.append("data: " + json.dumps(delta) + "\n\n")
             final = {"id": "c", "object": "chat.completion.chunk", "model": model,
                      "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
@@ -150,17 +163,30 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in extra.items():
             self.send_header(name, value)
         self.end_headers()
-        cut = behaviour.get("cut_after")
+        cut, end = behaviour.get("cut_after"), behaviour.get("end_after")
+        delay = behaviour.get("chunk_delay", 0)
+        pending: list[bytes] = []  # without a delay, chunks go out in writes of about 64 KiB
+        waiting = 0
         for number, chunk in enumerate(chunks):
             if cut is not None and number >= cut:
+                self.send_chunks(pending)
                 self.close_now()
                 return
+            if end is not None and number >= end:
+                break
             data = chunk.encode()
-            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-            self.wfile.flush()
-            time.sleep(behaviour.get("chunk_delay", 0))
-        self.wfile.write(b"0\r\n\r\n")
+            pending.append(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            waiting += len(pending[-1])
+            if delay or waiting >= 65536:
+                self.send_chunks(pending)
+                waiting = 0
+                time.sleep(delay)
+        self.send_chunks(pending + [b"0\r\n\r\n"])
+
+    def send_chunks(self, pending: list[bytes]) -> None:
+        self.wfile.write(b"".join(pending))
         self.wfile.flush()
+        pending.clear()
 
     def send_raw(self, status: int, body: bytes, content_type: str, extra: dict) -> None:
         self.send_response(status)
@@ -181,11 +207,19 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that stops reading (a reply over its cap, a timeout) is part of the script.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def main() -> None:
     script_path, log_path = Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else None
     Handler.script = Script(json.loads(script_path.read_text()), log_path)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 

@@ -144,7 +144,7 @@ def test_a_reply_slower_than_the_first_byte_timeout_leaves_the_run_resumable(tmp
     folder = only_run(tmp_path)
     assert json.loads((folder / "state.json").read_text())["status"]["name"] == "suspended"
     assert (folder / "pending" / "prompt.md").is_file()
-    assert [a["outcome"] for a in of_type(folder, "effect.attempt")] == ["transport", "transport"]
+    assert [a["outcome"] for a in of_type(folder, "effect.attempt")] == ["first-byte timeout", "first-byte timeout"]
     (unanswered,) = of_type(folder, "effect.unanswered")
     assert "first-byte timeout" in unanswered["reason"] and unanswered["index"] == 0
 
@@ -152,7 +152,7 @@ def test_a_reply_slower_than_the_first_byte_timeout_leaves_the_run_resumable(tmp
     resumed = spak("step", "--resume", folder.name, "--runs-dir", str(tmp_path / "runs"), "--backend", "openai",
                    "--base-url", fast.openai_url, "--model", "tiny", cwd=tmp_path, env=environment(), check_code=0)
     assert "completed" in resumed.stdout
-    assert [a["outcome"] for a in of_type(folder, "effect.attempt")] == ["transport", "transport", "ok"]
+    assert [a["outcome"] for a in of_type(folder, "effect.attempt")] == ["first-byte timeout", "first-byte timeout", "ok"]
     assert json.loads((folder / "trace.json").read_text())["run"]["status"] == "completed"
     assert_valid_record(folder)
 
@@ -161,6 +161,7 @@ def test_a_reply_slower_than_the_total_timeout(tmp_path: Path, serve) -> None:
     server = serve([{"reply": "one two three four five six", "chunk_delay": 0.4}])
     result = run(tmp_path, server, "--stream", "--request-timeout", "1", "--max-attempts", "1", code=6)
     assert "the reply was not complete within 1 s (timeout) (1 attempt; the most --max-attempts allows)" in result.stderr
+    assert [a["outcome"] for a in of_type(only_run(tmp_path), "effect.attempt")] == ["timeout"]
 
 
 def test_malformed_json_is_reported_and_not_retried(tmp_path: Path, serve) -> None:
@@ -173,12 +174,17 @@ def test_malformed_json_is_reported_and_not_retried(tmp_path: Path, serve) -> No
 
 
 @pytest.mark.parametrize("backend", ["openai", "ollama"])
-def test_a_stream_cut_in_the_middle_is_asked_again(tmp_path: Path, serve, backend: str) -> None:
-    server = serve([{"reply": "one two three", "cut_after": 1}, {"reply": "one two three"}])
+@pytest.mark.parametrize("cut, message", [
+    ("cut_after", "the server closed the connection before the reply was complete"),
+    ("end_after", "the reply stream ended before the server said it was complete (7 bytes of text received)"),
+])
+def test_a_stream_cut_in_the_middle_is_recorded_as_cut_and_asked_again(tmp_path: Path, serve, backend: str, cut: str,
+                                                                        message: str) -> None:
+    server = serve([{"reply": "one two three", cut: 2}, {"reply": "one two three"}])
     run(tmp_path, server, "--stream", backend=backend, code=0)
     folder = only_run(tmp_path)
     first, second = of_type(folder, "effect.attempt")
-    assert first["outcome"] in {"transport", "malformed"} and second["outcome"] == "ok"
+    assert first["outcome"] == "cut" and first["error"] == message and second["outcome"] == "ok"
     (answered,) = [e for e in of_type(folder, "effect.answered") if e["effect"] == "llm.query"]
     assert answered["result"] == "one two three"
 
@@ -198,7 +204,7 @@ def test_connection_refused(tmp_path: Path, serve) -> None:
     assert f"no reply from the openai server at http://127.0.0.1:{server.port}" in result.stderr
     assert "connection refused" in result.stderr and "3 attempts" in result.stderr
     folder = only_run(tmp_path)
-    assert len(of_type(folder, "effect.attempt")) == 3
+    assert [a["outcome"] for a in of_type(folder, "effect.attempt")] == ["unreachable"] * 3
     assert json.loads((folder / "state.json").read_text())["status"]["name"] == "suspended"
 
 
@@ -209,17 +215,30 @@ def test_retry_after_longer_than_the_longest_wait_gives_up_at_once(tmp_path: Pat
     assert len(server.requests()) == 1
 
 
+BIG = 'task big() {\n  step s { llm.query("Long, please.") -> r }\n  evaluation { metric size = len(r) }\n}\n'
+
+
+@pytest.mark.parametrize("backend", ["openai", "ollama"])
 @pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
-def test_a_10_mb_reply_is_recorded_whole(tmp_path: Path, serve, stream: str) -> None:
-    server = serve([{"reply_bytes": 10_000_000}])
-    big = program(tmp_path, 'task big() {\n  step s { llm.query("Long, please.") -> r }\n'
-                            '  evaluation { metric size = len(r) }\n}\n')
-    run(tmp_path, server, stream, program=big, code=0)
+def test_a_10_mib_reply_is_recorded_whole_streamed_or_not(tmp_path: Path, serve, backend: str, stream: str) -> None:
+    # Streamed in events of 4 KiB of text and 24 KiB of other fields, the reply takes 70 MiB on
+    # the wire, over the 64 MiB cap: only its text counts.
+    server = serve([{"reply_bytes": 10 << 20, "chunk_bytes": 4096, "event_padding": 24 << 10}])
+    run(tmp_path, server, stream, backend=backend, program=program(tmp_path, BIG), code=0)
     folder = only_run(tmp_path)
-    assert json.loads((folder / "metrics.json").read_text())["metrics"]["size"] == 10_000_000
+    assert json.loads((folder / "metrics.json").read_text())["metrics"]["size"] == 10 << 20
     (bound,) = [e for e in of_type(folder, "var.bound") if e["name"] == "r"]
-    assert bound["value"] == "x" * 10_000_000
+    assert bound["value"] == "x" * (10 << 20)
     assert_valid_record(folder)
+
+
+@pytest.mark.parametrize("backend", ["openai", "ollama"])
+@pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
+def test_a_reply_one_byte_over_64_mib_is_refused_streamed_or_not(tmp_path: Path, serve, backend: str, stream: str) -> None:
+    server = serve([{"reply_bytes": (64 << 20) + 1}])
+    result = run(tmp_path, server, stream, backend=backend, program=program(tmp_path, BIG), code=6)
+    assert "the reply is larger than 64 MiB (1 attempt; not retried: asking again would not help)" in result.stderr
+    assert [a["outcome"] for a in of_type(only_run(tmp_path), "effect.attempt")] == ["too large"]
 
 
 def test_a_client_error_is_not_retried_and_the_key_is_never_recorded(tmp_path: Path, serve) -> None:
@@ -298,7 +317,7 @@ def test_settings_come_from_flags_then_environment_then_the_config_file(tmp_path
 @pytest.mark.parametrize("config, args, message", [
     ({"backend": "openai", "api_key": "sk-x"}, [], "an API key is never read from a file"),
     ({"backend": "openai", "model": "m", "retries": 2}, [], "unknown setting `retries`"),
-    ({}, ["--backend", "claude"], "unknown backend `claude` (choose one of: ollama, openai)"),
+    ({}, ["--backend", "claude"], "unknown backend `claude` (choose one of: ollama, openai, none)"),
     ({}, ["--backend", "openai", "--base-url", "localhost:8080"], "is not an http:// or https:// URL"),
     ({}, ["--backend", "openai", "--max-attempts", "0"], "max attempts must be between 1 and 100"),
 ])

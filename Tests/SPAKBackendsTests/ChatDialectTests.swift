@@ -38,33 +38,34 @@ struct ChatDialectTests {
     @Test("whole replies decode with their usage and finish reason")
     func wholeReplies() throws {
         let openai = Array(#"{"model":"m1","choices":[{"message":{"content":"Hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#.utf8)
-        let reply = try ChatDialect.decode(openai, kind: .openai, streamed: false)
+        let reply = try ChatDialect.decode(openai, kind: .openai)
         #expect(reply.text == "Hello" && reply.model == "m1" && reply.finishReason == "stop")
         #expect(reply.promptTokens == 3 && reply.completionTokens == 1)
         let ollama = Array(#"{"model":"m2","message":{"content":"Hey"},"done":true,"prompt_eval_count":4,"eval_count":2}"#.utf8)
-        let other = try ChatDialect.decode(ollama, kind: .ollama, streamed: false)
+        let other = try ChatDialect.decode(ollama, kind: .ollama)
         #expect(other.text == "Hey" && other.promptTokens == 4 && other.completionTokens == 2 && other.finishReason == "stop")
     }
 
     @Test("counts that cannot be counts are dropped, and a null error is no error")
     func untrustedFields() throws {
         let body = Array(#"{"error":null,"choices":[{"message":{"content":"ok"}}],"usage":{"prompt_tokens":9223372036854775807,"completion_tokens":-4}}"#.utf8)
-        let reply = try ChatDialect.decode(body, kind: .openai, streamed: false)
+        let reply = try ChatDialect.decode(body, kind: .openai)
         #expect(reply.text == "ok" && reply.promptTokens == nil && reply.completionTokens == nil)
         let cached = Array(#"{"message":{"content":"ok"},"done":true,"eval_count":2}"#.utf8)
-        let ollama = try ChatDialect.decode(cached, kind: .ollama, streamed: false)
+        let ollama = try ChatDialect.decode(cached, kind: .ollama)
         #expect(ollama.promptTokens == nil && ollama.completionTokens == 2)
     }
 
-    @Test("malformed replies name what is wrong and are not worth retrying")
+    @Test("malformed replies and reported errors name what is wrong and are not worth retrying")
     func malformed() {
-        for (body, words) in [("{\"choices\": [", "not JSON"), ("{\"object\": 1}", "no `choices`"),
-                              (#"{"error": {"message": "model not loaded"}}"#, "model not loaded")] {
+        for (body, words, outcome) in [("{\"choices\": [", "not JSON", AttemptOutcome.malformed),
+                                       ("{\"object\": 1}", "no `choices`", .malformed),
+                                       (#"{"error": {"message": "model not loaded"}}"#, "model not loaded", .errorReply)] {
             #expect {
-                try ChatDialect.decode(Array(body.utf8), kind: .openai, streamed: false)
+                try ChatDialect.decode(Array(body.utf8), kind: .openai)
             } throws: { error in
-                guard let error = error as? MalformedReply else { return false }
-                return error.description.contains(words) && !error.retryable
+                guard let error = error as? ReplyFault else { return false }
+                return error.description.contains(words) && error.outcome == outcome && !error.outcome.isRetryable
             }
         }
         #expect(ChatDialect.errorMessage(in: Array(#"{"error":"no such model"}"#.utf8)) == "no such model")
@@ -88,10 +89,17 @@ struct StreamDecoderTests {
 
         """
 
+    /// The reply of a whole stream fed at once.
+    private func decode(_ stream: String, kind: BackendSettings.Kind) throws -> ChatReply {
+        var decoder = StreamDecoder(kind: kind)
+        try decoder.feed(Array(stream.utf8)[...])
+        return try decoder.finish()
+    }
+
     @Test("server-sent events give the same reply whole or a byte at a time")
     func piecewise() throws {
         let bytes = Array(sse.utf8)
-        let whole = try ChatDialect.decode(bytes, kind: .openai, streamed: true)
+        let whole = try decode(sse, kind: .openai)
         #expect(whole.text == "Hello" && whole.promptTokens == 5 && whole.completionTokens == 2 && whole.finishReason == "stop")
         var decoder = StreamDecoder(kind: .openai)
         var shown = ""
@@ -108,17 +116,27 @@ struct StreamDecoderTests {
             {"model":"m","message":{"content":""},"done":true,"done_reason":"length","prompt_eval_count":3,"eval_count":2}
 
             """
-        let reply = try ChatDialect.decode(Array(lines.utf8), kind: .ollama, streamed: true)
+        let reply = try decode(lines, kind: .ollama)
         #expect(reply.text == "Hi there" && reply.finishReason == "length" && reply.promptTokens == 3 && reply.completionTokens == 2)
     }
 
-    @Test("a stream cut before its end is an error worth retrying")
+    @Test("a stream that ends before its final event is cut, and worth retrying")
     func cut() {
-        let cut = Array(sse.utf8.prefix(120))
+        let cut = String(sse.utf8.prefix(120))!
         #expect {
-            try ChatDialect.decode(cut, kind: .openai, streamed: true)
+            try decode(cut, kind: .openai)
         } throws: { error in
-            (error as? MalformedReply)?.retryable == true && "\(error)".contains("ended before")
+            (error as? ReplyFault)?.outcome == .cut && AttemptOutcome.cut.isRetryable && "\(error)".contains("ended before")
+        }
+    }
+
+    @Test("a line longer than any reply within the cap is refused before its end comes")
+    func longLine() {
+        var decoder = StreamDecoder(kind: .ollama, limit: ReplyLimit(text: 10))
+        #expect {
+            try decoder.feed(Array(repeating: UInt8(ascii: " "), count: ReplyLimit(text: 10).document + 1)[...])
+        } throws: { error in
+            (error as? ReplyFault)?.outcome == .tooLarge
         }
     }
 }
