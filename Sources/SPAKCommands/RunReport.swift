@@ -53,9 +53,13 @@ enum RunReport {
     /// A line saying that locations are the run's copy's, when the program file the run was
     /// started with has changed since (or is not where it was given); otherwise nothing.
     private static func copyNote(_ machine: Machine) -> String {
-        guard !machine.programFileMatchesRun else { return "" }
-        return "  note: line numbers are those of the run's copy, \(machine.folderPath)/program.spak; "
-            + "\(machine.programName) has changed since the run started or is not here\n"
+        let why: String
+        switch machine.programFileMatchesRun {
+        case true?: return ""
+        case false?: why = "\(machine.programName) has changed since the run started"
+        case nil: why = "\(machine.programName) is not found from this folder"
+        }
+        return "  note: line numbers are those of the run's copy, \(machine.folderPath)/program.spak (\(why))\n"
     }
 
     /// Reports an error that ended a run command and picks its exit status.

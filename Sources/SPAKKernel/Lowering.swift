@@ -42,6 +42,8 @@ public struct LoweredProgram: Sendable {
     let initialInvariants: [Int]
     /// Each step's `on_fail` policy (`nil`: none).
     let policies: [String: OnFailPolicy]
+    /// For each step a retry goes back to, the steps whose `on_fail retry` names it.
+    let retriers: [String: [String]]
     /// Budgets by name (`llm.calls`, `wall_time`…), as numbers (`wall_time` in seconds).
     let budgets: [String: Double]
     /// The words of each `allow tool.run` line; a command must begin with one of them.
@@ -87,6 +89,11 @@ public struct LoweredProgram: Sendable {
             .subtracting(Bindings.names(boundBy: task.body)).subtracting(Self.loopVariables(in: task.body))
         initialInvariants = invariants.indices.filter { invariants[$0].names.isSubset(of: given) }
         policies = builder.policies
+        var retriers: [String: [String]] = [:]
+        for (step, policy) in builder.policies {
+            if case .retry(let target, _) = policy { retriers[target.name, default: []].append(step) }
+        }
+        self.retriers = retriers
         self.budgets = budgets
         self.allowed = allowed
         self.secretNames = secretNames

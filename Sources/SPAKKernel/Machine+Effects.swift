@@ -144,6 +144,7 @@ extension Machine {
         do {
             answer = try toolRunner.run(command, request: request)
         } catch {
+            try settleRecovery()
             state.status = .ready
             log.append("run.resumed", ["index": .int(pending.index)])
             try fail("tool.run: \(error)", at: call.range)
@@ -196,7 +197,7 @@ extension Machine {
         state.pc += 1
         if let problem = structuredReplyProblem(pending, reply: result) {
             try checkpoint()
-            try violateWithinStep(problem)
+            try violateWithinStep(problem, at: call.range)
             return
         }
         if let binding = call.binding {
@@ -207,7 +208,7 @@ extension Machine {
                     bound = try ReplyJSON.parse(text)
                 } catch {
                     try checkpoint()
-                    try violateWithinStep("the result of \(pending.effect) bound to `\(binding.name.name)` is not JSON (\(error))")
+                    try violateWithinStep("the result of \(pending.effect) bound to `\(binding.name.name)` is not JSON (\(error))", at: call.range)
                     return
                 }
             }
@@ -238,12 +239,12 @@ extension Machine {
 
     /// An answer that cannot be used (JSON that is not): the step's policy decides, as for an
     /// invariant.
-    private func violateWithinStep(_ message: String) throws {
+    private func violateWithinStep(_ message: String, at range: SourceRange) throws {
         guard let step = state.currentStep else {
-            try fail(message, at: nil)
+            try fail(message, at: range)
             return
         }
-        try violate(step: step, policy: program.policies[step], message: message, kind: .reply)
+        try violate(step: step, policy: program.policies[step], message: message, kind: .reply, at: range)
     }
 
     private func suspend(_ pending: PendingRequest) throws(RecordError) {

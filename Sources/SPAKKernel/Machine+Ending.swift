@@ -18,7 +18,9 @@ extension Machine {
         try export(RunRecord.Standing(status: "completed", metrics: metrics, metricErrors: errors))
     }
 
-    func fail(_ reason: String, at range: SourceRange?) throws(RecordError) {
+    /// Ends the run as failed: `at` is where (a location is put before the reason), `step` the
+    /// step that failed when it has already ended (else the step in progress, if any).
+    func fail(_ reason: String, at range: SourceRange?, step: String? = nil) throws(RecordError) {
         var message = secrets.redact(reason)
         var fields: [String: Value] = [:]
         if let range {
@@ -26,7 +28,7 @@ extension Machine {
             message = "\(programName):\(location): \(message)"
             fields["location"] = .string(location.description)
         }
-        if let step = state.currentStep { fields["step"] = .string(step) }
+        if let step = step ?? state.currentStep { fields["step"] = .string(step) }
         fields["reason"] = .string(message)
         state.status = .failed(reason: message)
         log.append("run.failed", fields)

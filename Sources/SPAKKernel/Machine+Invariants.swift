@@ -49,22 +49,22 @@ extension Machine {
     /// Ends a step: checks the invariants that read what it bound, then lets its policy act
     /// on the first violation, or finishes it.
     func endStep(_ name: String, policy: OnFailPolicy?) throws(RecordError) {
-        var violation: String?
+        var violation: (message: String, at: SourceRange)?
         if !state.boundInStep.isEmpty {
             var readers = Set<Int>()
             for bound in state.boundInStep { readers.formUnion(program.invariantsReading[bound] ?? []) }
             for index in readers.sorted() {
-                let found = check(index, at: .step(name))
-                if violation == nil { violation = found }
+                if let found = check(index, at: .step(name)), violation == nil {
+                    violation = (found, program.invariants[index].condition.range)
+                }
             }
         }
         if let violation {
-            try violate(step: name, policy: policy, message: violation, kind: .invariant)
+            try violate(step: name, policy: policy, message: violation.message, kind: .invariant, at: violation.at)
             return
         }
         finishStep(name, outcome: "completed")
         if policy != nil {
-            state.retries[name] = nil
             if state.variables[Feedback.text] != .string("") { bind(Feedback.text, .string("")) }
             if state.variables[Feedback.kind] != .string("") { bind(Feedback.kind, .string("")) }
         }
@@ -131,33 +131,36 @@ extension Machine {
             try fail(error.message, at: error.range)
             return
         }
-        let message = "step `\(step)` failed at \(programName):\(source.location(of: error.range.start)): \(error.message)"
-        try violate(step: step, policy: policy, message: message, kind: .runtimeError)
+        try violate(step: step, policy: policy, message: error.message, kind: .runtimeError, at: error.range)
     }
 
-    /// A step broke an invariant, got an unusable answer or hit a run-time error: retry as its
-    /// policy says, or fail.
-    func violate(step: String, policy: OnFailPolicy?, message: String, kind: Feedback.Kind) throws(RecordError) {
+    /// A step broke an invariant, got an unusable answer or hit a run-time error (`at`: the
+    /// invariant, the effect, the expression): retry as its policy says, or fail there.
+    func violate(step: String, policy: OnFailPolicy?, message: String, kind: Feedback.Kind, at range: SourceRange) throws(RecordError) {
         let outcome = kind == .runtimeError ? "error" : "violated"
+        // A run-time error's feedback says where, since its message alone does not.
+        let feedback = kind == .runtimeError
+            ? "step `\(step)` failed at \(programName):\(source.location(of: range.start)): \(message)" : message
         guard case .retry(let target, let bound)? = policy, case .integer(let spelling) = bound.kind,
               let limit = Int(spelling) else {
             finishStep(step, outcome: outcome)
-            try fail(message, at: nil)
+            try fail(message, at: range, step: step)
             return
         }
         let used = state.retries[step] ?? 0
         guard used < limit, let targetStart = program.stepStarts[target.name] else {
             finishStep(step, outcome: outcome)
-            try fail("\(message); step `\(step)` was retried \(used) time\(used == 1 ? "" : "s") (max \(limit))", at: nil)
+            try fail("\(message); step `\(step)` was retried \(used) time\(used == 1 ? "" : "s") (max \(limit))", at: range, step: step)
             return
         }
         state.retries[step] = used + 1
         finishStep(step, outcome: outcome)
         log.append("retry", ["step": .string(step), "target": .string(target.name), "attempt": .int(used + 1),
-                             "max": .int(limit), "feedback": .string(message), "kind": .string(kind.rawValue)])
+                             "max": .int(limit), "feedback": .string(feedback), "kind": .string(kind.rawValue)])
         retire(since: target.name)
-        bind(Feedback.text, .string(message))
+        bind(Feedback.text, .string(feedback))
         bind(Feedback.kind, .string(kind.rawValue))
+        state.enteringRetry = true
         state.pc = targetStart
     }
 

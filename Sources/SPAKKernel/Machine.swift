@@ -40,6 +40,16 @@ public final class Machine {
     var recoveredAnswers: [Int: Answer] = [:]
     /// Effects requested before a crash that never got an answer: they are asked again.
     var interruptedEffects: Set<Int> = []
+    /// What opening the run found past its snapshot, not yet acted on (see `settleRecovery`).
+    var unsettledRecovery: UnsettledRecovery?
+
+    /// A run opened after a crash (or an interruption) whose log may hold events past its
+    /// snapshot: they are cut, and a `recovery` event says what was found, only when the
+    /// machine first records something.
+    struct UnsettledRecovery {
+        /// What was found past the snapshot, if anything.
+        let recovery: RunStore.Recovery?
+    }
     /// Snapshots before steps, for forks; `nil` in a replay, which writes nothing.
     var snapshots: SnapshotLog?
     /// Answers recorded by content (`--cassette`): played back before any other source.
@@ -88,9 +98,10 @@ public final class Machine {
     }
 
     /// Whether the program file the run was started with (`programName`, from the current
-    /// folder) still holds the run's program, so locations in it point at the right lines.
-    public var programFileMatchesRun: Bool {
-        FileManager.default.contents(atPath: programName).map { Array($0) == Array(source.text.utf8) } ?? false
+    /// folder) still holds the run's program (`true`), holds another (`false`), or is not
+    /// there (`nil`): locations point at its lines only when it still holds the run's.
+    public var programFileMatchesRun: Bool? {
+        FileManager.default.contents(atPath: programName).map { Array($0) == Array(source.text.utf8) }
     }
     /// In a replay, the instruction the machine halted at (where a divergence shows).
     private(set) var haltedAt: Int?
@@ -122,6 +133,7 @@ public final class Machine {
     /// `singleStep`) one step has finished. Effects the kernel does not perform are asked of
     /// `answers`. Throws only when the record itself cannot be written.
     public func run(answers: inout some AnswerSource, singleStep: Bool = false) throws(RecordError) -> Stop {
+        try settleRecovery()
         segmentStart = clock.now()
         while true {
             switch state.status {
@@ -202,6 +214,8 @@ public final class Machine {
         let reader = try RecordedEventReader(path: folder.eventsFile, offset: 0)
         var requests: [Int: (String, Value)] = [:]
         while let event = try reader.next() {
+            // Events past the snapshot are a crash's, recomputed (and their answers reused) later.
+            if case .int(let seq)? = event["seq"], seq >= state.eventCount { break }
             guard case .int(let index)? = event["index"], let effect = event["effect"]?.textIfString,
                   effect == "llm.query" || effect == "tool.run" else { continue }
             switch event["type"]?.textIfString {
@@ -222,6 +236,7 @@ public final class Machine {
     /// Answers the request the run is suspended on, then goes on like `run`.
     public func resume(with answer: Answer, answers: inout some AnswerSource, singleStep: Bool = false) throws(RecordError) -> Stop {
         guard case .suspended(let pending) = state.status else { throw RecordError("run \(folder.id) is not waiting for an answer", kind: .wrongState) }
+        try settleRecovery()
         state.status = .ready
         log.append("run.resumed", ["index": .int(pending.index)])
         do {
@@ -264,6 +279,7 @@ public final class Machine {
                 throw RecordError("run \(folder.id) was interrupted (\(Interruption.name(of: signal))) while it waited for an answer; "
                                   + "it still waits: \(resumeCommand)", kind: .interrupted)
             }
+            try settleRecovery()
             record(error, for: pending)
             try checkpoint()
             throw unanswered(error)
@@ -312,6 +328,12 @@ public final class Machine {
             state.boundInStep = []
             state.stepTick += 1
             state.startedAt[name] = state.stepTick
+            // Entered afresh (not by a retry), the steps that retry back to it have all their retries again.
+            if state.enteringRetry {
+                state.enteringRetry = false
+            } else {
+                for retrier in program.retriers[name] ?? [] { state.retries[retrier] = nil }
+            }
             stepStart = clock.now()
             log.append("step.started", ["step": .string(name)])
             state.pc += 1
@@ -420,6 +442,23 @@ public final class Machine {
         state.logLength = saved.length
         try RunFolder.writeAtomically(JSON.serialize(state.encoded(programHash: programHash)) + "\n",
                                       to: folder.stateFile, durable: true)
+    }
+
+    /// Acts on what opening the run found past its snapshot, before anything is recorded: the
+    /// log (and the snapshot index, and an export that went further) is cut back to the
+    /// snapshot, and a `recovery` event says what was found. Until then, nothing the previous
+    /// process left is changed.
+    func settleRecovery() throws(RecordError) {
+        guard let unsettled = unsettledRecovery, replay == nil else { return }
+        unsettledRecovery = nil
+        try EventLog.truncate(folder.eventsFile, to: state.logLength)
+        try SnapshotLog.truncate(folder, stepCount: program.stepNames.count, toLogLength: state.logLength)
+        if snapshots != nil { snapshots = SnapshotLog(folder: folder, stepNames: program.stepNames) }  // sized anew
+        RunRecord.forgetExport(beyond: state.logLength, in: folder)
+        guard let recovery = unsettled.recovery else { return }
+        var fields: [String: Value] = ["discarded_events": .int(recovery.discardedEvents), "reused_answers": .int(recovery.reusedAnswers)]
+        if let torn = recovery.tornBytes { fields["torn_bytes"] = .int(torn) }
+        log.append("recovery", fields)
     }
 
     /// Makes everything so far durable: the log is synced, then the snapshot replaced.

@@ -80,8 +80,11 @@ public struct MachineState: Sendable, Equatable {
     /// Every variable, `feedback` included.
     public var variables: [String: Value] = [:]
     var loops: [Int: LoopState] = [:]
-    /// Retries used, per step that has an `on_fail retry` policy.
+    /// Retries used, per step that has an `on_fail retry` policy: counted from the time its
+    /// target last began other than by a retry.
     var retries: [String: Int] = [:]
+    /// Whether the step about to begin begins because a retry went back to it.
+    var enteringRetry = false
     /// The step in progress, if any.
     public var currentStep: String?
     /// The names the step in progress has bound so far (its invariants are checked on these).
@@ -167,7 +170,7 @@ extension MachineState {
             "status": .map(status), "pc": .int(pc), "variables": .map(variables), "loops": .map(loops),
             "retries": .map(retries.mapValues(Value.int)), "current_step": currentStep.map(Value.string) ?? .null,
             "bound_in_step": .list(boundInStep.sorted().map(Value.string)),
-            "step_tick": .int(stepTick), "bound_at": .map(boundAt.mapValues(Value.int)),
+            "step_tick": .int(stepTick), "entering_retry": .bool(enteringRetry), "bound_at": .map(boundAt.mapValues(Value.int)),
             "started_at": .map(startedAt.mapValues(Value.int)), "stale": .list(stale.sorted().map(Value.string)),
             "counters": counters.value,
             "event_count": .int(eventCount), "log_length": .int(logLength), "answers_used": .int(answersUsed),
@@ -214,6 +217,7 @@ extension MachineState {
         if case .list(let names)? = fields["bound_in_step"] { boundInStep = Set(names.compactMap(\.textIfString)) }
         // Version 1 had no stamps: nothing is stale, and `feedback_kind` did not exist yet.
         if case .int(let tick)? = fields["step_tick"] { stepTick = tick }
+        enteringRetry = fields["entering_retry"] == .bool(true)
         boundAt = Self.integers(fields["bound_at"])
         startedAt = Self.integers(fields["started_at"])
         if case .list(let names)? = fields["stale"] { stale = Set(names.compactMap(\.textIfString)) }

@@ -118,7 +118,6 @@ public enum RunStore {
             throw RecordError("\(folder.stateFile) points past the end of the program (pc \(state.pc))", kind: .corrupt)
         }
         let (recovered, interrupted, recovery) = try recover(folder, state: state)
-        try SnapshotLog.truncate(folder, stepCount: program.stepNames.count, toLogLength: state.logLength)
         let recorded = info["workspace"]?.textIfString
         if workspace == nil, let recorded, !FileManager.default.fileExists(atPath: recorded) {
             throw RecordError("the run's workspace `\(recorded)` does not exist here; pass --workspace DIR", kind: .wrongState)
@@ -135,16 +134,13 @@ public enum RunStore {
         machine.workspaceGiven = workspace ?? recorded
         machine.recoveredAnswers = recovered
         machine.interruptedEffects = interrupted
-        if let recovery {
-            var fields: [String: Value] = ["discarded_events": .int(recovery.discardedEvents),
-                                           "reused_answers": .int(recovery.reusedAnswers)]
-            if let torn = recovery.tornBytes { fields["torn_bytes"] = .int(torn) }
-            log.append("recovery", fields)
-        }
+        machine.unsettledRecovery = Machine.UnsettledRecovery(recovery: recovery)
         return (machine, lock, recovery)
     }
 
-    /// Events past the snapshot: answers to keep, effects to ask again, and the log cut back.
+    /// Events past the snapshot: answers to keep and effects to ask again. Nothing is changed
+    /// here: the log is cut back when the machine first records something
+    /// (`Machine.settleRecovery`), so a command refused after opening the run loses nothing.
     private static func recover(_ folder: RunFolder, state: MachineState)
         throws(RecordError) -> ([Int: Answer], Set<Int>, Recovery?)
     {
@@ -186,8 +182,6 @@ public enum RunStore {
                 break
             }
         }
-        try EventLog.truncate(folder.eventsFile, to: state.logLength)
-        RunRecord.forgetExport(beyond: state.logLength, in: folder)
         return (answers, requested.subtracting(answers.keys),
                 Recovery(discardedEvents: tail.events.count, reusedAnswers: answers.count, tornBytes: tail.torn?.length))
     }
@@ -237,10 +231,15 @@ public enum RunStore {
         }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
     }
 
-    /// The program's path for `run.json`: as given when relative, else only its file name (a
-    /// run folder holds no absolute path).
+    /// The program's path for `run.json`: as given when relative, else relative to the current
+    /// folder (a run folder holds no absolute path), so messages name a file the user can open.
     static func relativeSource(_ path: String) -> String {
-        path.hasPrefix("/") ? (path as NSString).lastPathComponent : path
+        guard path.hasPrefix("/") else { return path }
+        let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.pathComponents
+        let there = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+        var shared = 0
+        while shared < min(here.count, there.count), here[shared] == there[shared] { shared += 1 }
+        return (Array(repeating: "..", count: here.count - shared) + there[shared...]).joined(separator: "/")
     }
 
     static func newID(task: String) -> String {

@@ -161,18 +161,22 @@ public enum CodeBlocks {
     }
 
     /// Every closed block fenced with ```, in order: its info string (lowercased, e.g.
-    /// `json`, or empty) and its text.
+    /// `json`, or empty) and its text. Lines end at line feeds; a carriage return before one
+    /// (CRLF) is not part of the line.
     public static func blocks(in text: String) -> [(info: String, body: String)] {
         var blocks: [(info: String, body: String)] = []
         var current: (info: String, lines: [String])?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Split on the scalar: Swift reads "\r\n" as one Character, which a split on "\n" misses.
+        for scalars in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = String(String.UnicodeScalarView(scalars))
+            if line.hasSuffix("\r") { line.removeLast() }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if let open = current {
                 if trimmed.hasPrefix("```") {
                     blocks.append((open.info, open.lines.joined(separator: "\n")))
                     current = nil
                 } else {
-                    current?.lines.append(String(line))
+                    current?.lines.append(line)
                 }
             } else if trimmed.hasPrefix("```") {
                 current = (trimmed.dropFirst(3).trimmingCharacters(in: .whitespaces).lowercased(), [])

@@ -165,8 +165,12 @@ public struct TraceTimeline {
         case "run.failed":
             var out = "run failed"
             if let step = event.string("step") { out += " in step `\(step)`" }
-            if let location = event.string("location") { out += " (\(run.view.programName):\(location))" }
-            return out + ": \(event["reason"]?.text ?? "")\n"
+            let reason = event["reason"]?.text ?? ""
+            // A reason that begins with its place is not given the place twice.
+            if let location = event.string("location"), !reason.hasPrefix("\(run.view.programName):\(location):") {
+                out += " (\(run.view.programName):\(location))"
+            }
+            return out + ": \(reason)\n"
         case "recovery":
             var out = "… recovered after a crash: \(event.int("discarded_events") ?? 0) events recomputed, \(event.int("reused_answers") ?? 0) answers reused"
             if let torn = event.int("torn_bytes") { out += ", a torn last line of \(torn) bytes dropped" }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import SPAKCommands
+import SPAKKernel
 import SPAKTestSupport
 import Testing
 
@@ -13,7 +14,7 @@ struct ResumeCommandTests {
         ("python3 lab/responder.py --set cpu", "'python3 lab/responder.py --set cpu'"), ("é", "'é'"),
     ])
     func quoting(word: String, quoted: String) {
-        #expect(ResumeCommandLine.quoted(word) == quoted)
+        #expect(ShellWords.quoted(word) == quoted)
     }
 
     @Test("a run in another runs folder is resumed with it, and with the options it does not remember")
@@ -24,9 +25,9 @@ struct ResumeCommandTests {
                            "--responder-timeout", "2.5"])
         #expect(run.status == 3)
         let id = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first)
-        let quotedRuns = ResumeCommandLine.quoted(runs)
+        let quotedRuns = ShellWords.quoted(runs)
         #expect(run.out.contains("then run: spak step --resume \(id) --runs-dir \(quotedRuns) --responder-timeout 2.5 "
-                                 + "--answers \(ResumeCommandLine.quoted(answers))\n"))
+                                 + "--answers \(ShellWords.quoted(answers))\n"))
         let byPath = runSpak(["step", "--resume", runs + "/" + id])
         #expect(byPath.status == 2 && byPath.err.contains("no answer for llm.query"))
     }

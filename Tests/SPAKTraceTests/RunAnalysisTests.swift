@@ -59,7 +59,8 @@ struct RunAnalysisTests {
         #expect(analysis.summary.activeSeconds > 0)
         #expect(analysis.failures.count == 1)
         #expect(analysis.failures.first?.reason
-            == "invariant `positive` (score > 0) does not hold after step `ask`; score = 0; step `ask` was retried 2 times (max 2)")
+            == "Tests/Fixtures/kernel/counter.spak:4:25: invariant `positive` (score > 0) does not hold after step `ask`; score = 0; "
+            + "step `ask` was retried 2 times (max 2)")
         #expect(analysis.failures.first?.runs == [id])
         #expect(analysis.budgets == [.init(name: "llm.calls", limit: 40, runs: 1, maxUsed: 4, meanUsed: 4, exceeded: 0)])
     }
@@ -117,7 +118,8 @@ struct RunAnalysisTests {
             """))
         #expect(!out.contains("step `save`:"))
         #expect(out.contains("budget     limit  max used  mean used  exceeded\nllm.calls     40         4          4    0 of 2\n"))
-        #expect(out.contains("failures:\n  1 run: invariant `positive` (score > 0) does not hold after step `ask`; score = 0; step `ask` was retried 2 times (max 2)\n    (\(b))\n"))
+        #expect(out.contains("failures:\n  1 run: Tests/Fixtures/kernel/counter.spak:4:25: invariant `positive` (score > 0) "
+            + "does not hold after step `ask`; score = 0; st…\n    (\(b))\n"))
         #expect(out.contains("\ntotals:    "))
         #expect(out.contains(", 8 llm calls, 0 tool runs, "))
     }

@@ -50,8 +50,8 @@ struct TraceShowTests {
         #expect(folded.out.contains("""
             step ask #1  (
             """))
+        #expect(folded.out.contains("/long.spak:10:5\n      prompt:\n"))
         #expect(folded.out.contains("""
-                llm.query #0 at long.spak:10:5
                   prompt:
                   | Line one about owls.
                   | Line two.
@@ -61,7 +61,7 @@ struct TraceShowTests {
             """))
         #expect(folded.out.contains("  | third\n      | … (2 more lines)\n"))
         #expect(!folded.out.contains("Line five"))
-        #expect(folded.out.contains("    tool.run #1 at long.spak:20:5: echo checking owls\n      → exit 2 in "))
+        #expect(folded.out.contains("/long.spak:20:5: echo checking owls\n      → exit 2 in "))
         #expect(folded.out.contains("; stdout 19 bytes, stderr 4 bytes"))
         #expect(!folded.out.contains("printed text"))
         #expect(!folded.out.contains("let reply"))
@@ -90,7 +90,7 @@ struct TraceShowTests {
         #expect(out.contains("ms)  violated\n"))
         #expect(out.contains("    ✗ positive\n↻ retry → ask (attempt 1 of 2)\n  feedback: invariant `positive` (score > 0) does not hold"))
         #expect(out.contains("    ✓ positive\n"))
-        #expect(out.contains("    tool.write #1 at counter.spak:15:7: out/item-1.txt (1 byte)\n"))
+        #expect(out.contains("    tool.write #1 at Tests/Fixtures/kernel/counter.spak:15:7: out/item-1.txt (1 byte)\n"))
         #expect(out.contains("run completed\n"))
         #expect(out.contains("metrics:\n  items = 3\n  last = 5\n"))
     }
@@ -103,7 +103,7 @@ struct TraceShowTests {
         #expect(result.status == 0)
         #expect(result.out.contains("status:     suspended\n"))
         #expect(result.out.contains("step ask #2  (waiting)\n    llm.query #2"))
-        #expect(result.out.contains("waiting for an answer to llm.query #2 in step `ask` (counter.spak:10:7)\n"))
+        #expect(result.out.contains("waiting for an answer to llm.query #2 in step `ask` (Tests/Fixtures/kernel/counter.spak:10:7)\n"))
         #expect(result.out.contains("metrics (so far: over the variables of a run that has not completed):\n"))
     }
 
@@ -115,7 +115,8 @@ struct TraceShowTests {
         #expect(out.contains("status:     failed\n"))
         #expect(out.contains("↻ retry → ask (attempt 2 of 2)\n"))
         #expect(out.contains("step ask #4  ("))
-        #expect(out.contains("run failed: invariant `positive` (score > 0) does not hold after step `ask`; score = -3"))
+        #expect(out.contains("run failed in step `ask`: Tests/Fixtures/kernel/counter.spak:4:25: invariant `positive` (score > 0) "
+                             + "does not hold after step `ask`; score = -3"))
     }
 
     @Test("a forked run is shown with its parent's history and where it forked")
