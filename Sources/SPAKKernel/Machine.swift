@@ -436,12 +436,7 @@ public final class Machine {
         state = saved.state
         state.counters.activeSeconds = seconds
         segmentStart = clock.now()
-        try snapshots?.flush()
-        try log.sync()
-        state.eventCount = saved.events
-        state.logLength = saved.length
-        try RunFolder.writeAtomically(JSON.serialize(state.encoded(programHash: programHash)) + "\n",
-                                      to: folder.stateFile, durable: true)
+        try writeSnapshot(eventCount: saved.events, logLength: saved.length)
     }
 
     /// Acts on what opening the run found past its snapshot, before anything is recorded: the
@@ -466,10 +461,16 @@ public final class Machine {
         state.counters.activeSeconds = activeSeconds
         segmentStart = clock.now()
         guard replay == nil else { return }
+        try writeSnapshot(eventCount: log.count, logLength: log.length)
+    }
+
+    /// Syncs the snapshots and the log, then replaces `state.json` with the state as of the
+    /// log's first `eventCount` events (`logLength` bytes).
+    private func writeSnapshot(eventCount: Int, logLength: Int) throws(RecordError) {
         try snapshots?.flush()
         try log.sync()
-        state.eventCount = log.count
-        state.logLength = log.length
+        state.eventCount = eventCount
+        state.logLength = logLength
         try RunFolder.writeAtomically(JSON.serialize(state.encoded(programHash: programHash)) + "\n",
                                       to: folder.stateFile, durable: true)
     }

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "Kernel"))
 
@@ -57,3 +59,18 @@ def record_files(folder: Path) -> dict[str, bytes]:
 def events(folder: Path) -> list[dict]:
     """The run's events, from the durable log (whether or not the run has ended)."""
     return [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture
+def serve(tmp_path: Path):
+    """Starts scripted servers for one test and stops them after it."""
+    servers: list[ScriptedServer] = []
+
+    def start(behaviours: list[dict]) -> ScriptedServer:
+        server = ScriptedServer(tmp_path / f"server-{len(servers)}", behaviours)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

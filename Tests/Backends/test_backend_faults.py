@@ -16,21 +16,7 @@ import jsonschema
 import pytest
 
 from backend_support import HELLO, KEY, REPO_ROOT, ScriptedServer, events, record_files, run_folders, spak, spak_binary
-
-
-@pytest.fixture
-def serve(tmp_path: Path):
-    """Starts scripted servers for one test and stops them after it."""
-    servers: list[ScriptedServer] = []
-
-    def start(behaviours: list[dict]) -> ScriptedServer:
-        server = ScriptedServer(tmp_path / f"server-{len(servers)}", behaviours)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
+from backend_support import serve  # noqa: F401 (a fixture)
 
 
 def environment(backend: str = "openai", **extra: str) -> dict[str, str]:
@@ -407,5 +393,5 @@ def test_query_options_that_make_no_sense_fail_the_run_at_their_line(tmp_path: P
     server = serve([{"reply": "ok"}])
     bad = program(tmp_path, f'task t() {{\n  step s {{\n    llm.query("Hi", {option}) -> r\n  }}\n}}\n')
     result = run(tmp_path, server, program=bad, code=1)
-    assert f"program.spak:3:" in result.stdout and message in result.stdout
+    assert "program.spak:3:" in result.stdout and message in result.stdout
     assert server.requests() == []

@@ -11,26 +11,11 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from backend_support import HELLO, KEY, ScriptedServer, events, run_folders, spak, spak_binary
+from backend_support import serve  # noqa: F401 (a fixture)
 
 FAILING = {"status": 503, "error": "overloaded"}
-
-
-@pytest.fixture
-def serve(tmp_path: Path):
-    """Starts scripted servers for one test and stops them after it."""
-    servers: list[ScriptedServer] = []
-
-    def start(behaviours: list[dict]) -> ScriptedServer:
-        server = ScriptedServer(tmp_path / f"server-{len(servers)}", behaviours)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def environment(**extra: str) -> dict[str, str]:

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import jsonschema
-import pytest
 
 from conftest import run_folders, spak, spak_binary
 from test_contract import CONTRACT, SCHEMAS, Run
