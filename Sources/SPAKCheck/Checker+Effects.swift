@@ -126,6 +126,15 @@ extension Checker {
             report(.invalidCommand("the command is empty"), at: command.range)
             return
         }
+        if !shell, TemplateScan(text).problems.isEmpty {
+            // The kernel renders each word of a command on its own (a value stays one argument).
+            for word in words where word.containsTemplateTag {
+                guard let problem = TemplateScan(word).problems.first else { continue }
+                report(.templateSyntax("each word of a tool.run command is rendered on its own, and `\(word)` is not a template "
+                                       + "by itself (\(problem.message)); keep a section within one word, or use `shell: true`"),
+                       at: command.range)
+            }
+        }
         if program.containsTemplateTag {
             hasDynamicCommand = true
             return

@@ -4,7 +4,8 @@ import SPAKSyntax
 /// broken invariant (language.md §10). Only literals cannot: reading a variable can find it
 /// unbound (the checker does not track which branch of an `if` ran), every operator and
 /// function checks its operands' kinds, and `tool.read`/`tool.write` can find no file or
-/// no room. An inline template cannot fail once checked.
+/// no room. An inline template cannot fail once checked; any other argument of an effect may
+/// (`max_tokens: 0` and `timeout: 0s` are refused when the query is built).
 enum RunTimeFailures {
     static func possible(in statements: [Statement]) -> Bool {
         statements.contains { statement in
@@ -32,7 +33,7 @@ enum RunTimeFailures {
         if call.namespace.name == "tool", call.name.name == "read" || call.name.name == "write" { return true }
         return call.arguments.contains { argument in
             if case .string = argument.value.kind { return false }  // a template, or a plain string
-            return possible(in: argument.value)
+            return true
         }
     }
 

@@ -39,6 +39,8 @@ struct ForkCommand: SpakSubcommand {
     @OptionGroup var location: RunsLocation
 
     func execute(io: CommandIO) -> ExitStatus {
+        // From the start: a stop request before the run opens is honoured at its first instruction.
+        Interruption.watch()
         do {
             let point = try Fork.Point(at)
             var first: Answer?

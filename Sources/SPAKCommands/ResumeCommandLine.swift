@@ -19,23 +19,23 @@ struct ResumeCommandLine {
         let runsDir = command.location.runsDir
         if run.path == runsDir + "/" + run.id {
             words.append(run.id)
-            if runsDir != RunsLocation.defaultDirectory { words += ["--runs-dir", runsDir] }
+            if runsDir != RunsLocation.defaultDirectory { words += Self.option("--runs-dir", runsDir) }
         } else {
-            words.append(run.path)
+            words.append(run.path.hasPrefix("-") ? "./" + run.path : run.path)
         }
         if live ?? command.live.live {
             words.append("--live")
-            for root in command.live.writableRoots { words += ["--allow-write", root] }
+            for root in command.live.writableRoots { words += Self.option("--allow-write", root) }
         }
         let answers = command.answers
-        if let responder = answers.responder { words += ["--responder", responder] }
+        if let responder = answers.responder { words += Self.option("--responder", responder) }
         if answers.responderTimeout != AnswerOptions.defaultResponderTimeout {
             words += ["--responder-timeout", Self.number(answers.responderTimeout)]
         }
-        if let file = answers.answers { words += ["--answers", file] }
-        if let workspace = answers.workspace { words += ["--workspace", workspace] }
+        if let file = answers.answers { words += Self.option("--answers", file) }
+        if let workspace = answers.workspace { words += Self.option("--workspace", workspace) }
         if let cassette = command.cassette.cassette {
-            words += ["--cassette", cassette]
+            words += Self.option("--cassette", cassette)
             if command.cassette.cassetteMode != .once { words += ["--cassette-mode", command.cassette.cassetteMode.rawValue] }
         }
         if repeatsBackend { words += Self.words(of: command.backend) }
@@ -54,9 +54,15 @@ struct ResumeCommandLine {
             ("--first-byte-timeout", options.firstByteTimeout.map(number)), ("--request-timeout", options.requestTimeout.map(number)),
             ("--max-attempts", options.maxAttempts.map(String.init)), ("--retry-delay", options.retryDelay.map(number)),
         ]
-        for case (let flag, let value?) in given { words += [flag, value] }
+        for case (let flag, let value?) in given { words += option(flag, value) }
         if let stream = options.stream { words.append(stream ? "--stream" : "--no-stream") }
         return words
+    }
+
+    /// An option and its value: as two words, or as `--flag=VALUE` when the value starts with
+    /// `-` (as a word of its own it would be read as an option).
+    private static func option(_ flag: String, _ value: String) -> [String] {
+        value.hasPrefix("-") ? ["\(flag)=\(value)"] : [flag, value]
     }
 
     /// A number as an option takes it: `10`, `0.05`.

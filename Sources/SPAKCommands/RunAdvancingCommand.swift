@@ -25,8 +25,8 @@ extension RunAdvancingCommand {
 
     /// Readies `machine` before it runs: a new run (`startsRun`) that answers with a backend
     /// remembers its settings; its messages name the command that resumes the run as this one
-    /// goes on (and that command with `--live`, to execute a waiting `tool.run`); and Ctrl-C or
-    /// SIGTERM stop it cleanly (see `Interruption`).
+    /// goes on (and that command with `--live`, to execute a waiting `tool.run`, or without it,
+    /// to take an answer written by hand).
     func prepare(_ machine: Machine, backend model: ModelBackend?, startsRun: Bool) throws(RecordError) {
         let settings = model.map { RememberedBackend($0.settings) }
         if startsRun, let settings { try settings.write(to: machine.runFolder) }
@@ -35,6 +35,5 @@ extension RunAdvancingCommand {
             ResumeCommandLine(command: self, run: machine.runFolder, repeatsBackend: settings != remembered, live: live).text
         }
         machine.resumeCommands = Machine.ResumeCommands(asGiven: line(live: nil), live: line(live: true), manual: line(live: false))
-        Interruption.watch()
     }
 }

@@ -46,6 +46,8 @@ struct RunCommand: SpakSubcommand {
     @OptionGroup var location: RunsLocation
 
     func execute(io: CommandIO) -> ExitStatus {
+        // From the start: a stop request before the run opens is honoured at its first instruction.
+        Interruption.watch()
         let checked: CheckedProgram
         do {
             checked = try Frontend.check(path: program)

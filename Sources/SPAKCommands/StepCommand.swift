@@ -41,6 +41,8 @@ struct StepCommand: SpakSubcommand {
     @OptionGroup var location: RunsLocation
 
     func execute(io: CommandIO) -> ExitStatus {
+        // From the start: a stop request before the run opens is honoured at its first instruction.
+        Interruption.watch()
         do {
             let model = try backend.backend(io: io, otherSources: answers.namesSources, remembered: try rememberedBackend(of: run))
             var source = try answers.source(backend: model)

@@ -37,8 +37,8 @@ public struct Evaluator {
         case .integer(let spelling):
             guard let value = Int(spelling) else { throw RuntimeError("integer `\(spelling)` does not fit in 64 bits", at: expr.range) }
             return .int(value)
-        case .float(let spelling): return .float(Double(spelling) ?? .nan)
-        case .duration(let spelling): return .float(Durations.seconds(spelling) ?? 0)
+        case .float(let spelling): return try finite(.float(Double(spelling) ?? .nan), at: expr.range)
+        case .duration(let spelling): return try finite(.float(Durations.seconds(spelling) ?? 0), at: expr.range)
         case .string(let value): return .string(value)
         case .bool(let value): return .bool(value)
         case .null: return .null
@@ -69,14 +69,18 @@ public struct Evaluator {
         case .call(let function, let arguments):
             var values: [Value] = []
             for argument in arguments { values.append(try evaluate(argument.value)) }
+            let result: Value
             do {
-                return try StandardLibraryRuntime.call(function.name, values)
+                result = try StandardLibraryRuntime.call(function.name, values)
             } catch {
                 throw RuntimeError("\(function.name)(): \(error.message)", at: expr.range)
             }
+            return try finite(result, at: expr.range)
         case .unary(.negate, let operand):
             switch try evaluate(operand) {
-            case .int(let value) where value != .min: return .int(-value)
+            case .int(let value):
+                guard value != .min else { throw RuntimeError("integer overflow in unary `-`", at: expr.range) }
+                return .int(-value)
             case .float(let value): return .float(-value)
             case let other: throw RuntimeError("unary `-` needs a number, but the value is \(other.kindName)", at: expr.range)
             }
@@ -89,8 +93,18 @@ public struct Evaluator {
             if try condition(lhs, what: "`or`") { return .bool(true) }
             return .bool(try condition(rhs, what: "`or`"))
         case .binary(let op, let lhs, let rhs):
-            return try Operators.apply(op, try evaluate(lhs), try evaluate(rhs), at: expr.range)
+            return try finite(try Operators.apply(op, try evaluate(lhs), try evaluate(rhs), at: expr.range), at: expr.range)
         }
+    }
+
+    /// A value, unless it is an infinite or NaN number: the record writes values as JSON, which
+    /// has neither, so such a value could not be recorded as it is, nor replayed.
+    private func finite(_ value: Value, at range: SourceRange) throws(RuntimeError) -> Value {
+        if case .float(let number) = value, !number.isFinite {
+            throw RuntimeError("the result is \(number.isNaN ? "not a number" : "infinite"); values must be finite numbers",
+                               at: range)
+        }
+        return value
     }
 
     /// Evaluates a condition, which must be a bool.

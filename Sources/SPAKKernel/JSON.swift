@@ -257,6 +257,8 @@ public enum JSON {
             guard index > start, text != "-" else { throw error("unexpected character") }
             if !isFloat, let integer = Int(text) { return .int(integer) }
             guard let float = Double(text) else { throw error("invalid number `\(text)`") }
+            // A value is always finite: JSON has no infinity or NaN to record it with.
+            guard float.isFinite else { throw error("the number `\(text)` is out of range") }
             return .float(float)
         }
     }

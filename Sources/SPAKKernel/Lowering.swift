@@ -37,8 +37,9 @@ public struct LoweredProgram: Sendable {
     let invariants: [Invariant]
     /// For each variable, the invariants (indexes into `invariants`) that read it.
     let invariantsReading: [String: [Int]]
-    /// The invariants checked once, before the first step: those that read only parameters
-    /// and builtins that the program never binds (or no variable at all).
+    /// The invariants checked before the first step: those that read only parameters and
+    /// builtins (or no variable at all), on the values the run was given. One over a parameter
+    /// the program may bind again is checked again when it does.
     let initialInvariants: [Int]
     /// Each step's `on_fail` policy (`nil`: none).
     let policies: [String: OnFailPolicy]
@@ -86,7 +87,6 @@ public struct LoweredProgram: Sendable {
         }
         invariantsReading = reading
         let given = Set(task.parameters.map(\.name.name)).union(Feedback.names)
-            .subtracting(Bindings.names(boundBy: task.body)).subtracting(Self.loopVariables(in: task.body))
         initialInvariants = invariants.indices.filter { invariants[$0].names.isSubset(of: given) }
         policies = builder.policies
         var retriers: [String: [String]] = [:]
@@ -98,28 +98,6 @@ public struct LoweredProgram: Sendable {
         self.allowed = allowed
         self.secretNames = secretNames
         metrics = task.evaluations.flatMap(\.metrics)
-    }
-
-    /// The loop variables of every `repeat` in these statements, nested ones included.
-    private static func loopVariables(in statements: [Statement]) -> Set<String> {
-        var names: Set<String> = []
-        for statement in statements {
-            switch statement {
-            case .repeat(let loop): names.insert(loop.variable.name); names.formUnion(loopVariables(in: loop.body.statements))
-            case .if(let branches):
-                var branch: IfStatement? = branches
-                while let current = branch {
-                    names.formUnion(loopVariables(in: current.then.statements))
-                    switch current.otherwise {
-                    case .elseIf(let nested): branch = nested
-                    case .block(let block): names.formUnion(loopVariables(in: block.statements)); branch = nil
-                    case nil: branch = nil
-                    }
-                }
-            default: break
-            }
-        }
-        return names
     }
 
     private struct Builder {

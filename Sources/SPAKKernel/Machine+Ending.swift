@@ -67,10 +67,11 @@ extension Machine {
         let evaluator = Evaluator(variables: state.variables)
         for metric in program.metrics {
             do {
-                values[metric.name.name] = try evaluator.evaluate(metric.value)
+                // A secret assembled from harmless parts is removed here too, as where values are bound.
+                values[metric.name.name] = secrets.redact(try evaluator.evaluate(metric.value))
             } catch {
                 if nullWhereUnknown { values[metric.name.name] = .null }
-                errors[metric.name.name] = .string(error.message)
+                errors[metric.name.name] = .string(secrets.redact(error.message))
             }
         }
         return (values, errors)

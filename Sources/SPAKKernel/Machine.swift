@@ -151,13 +151,13 @@ public final class Machine {
                 try finish()
                 continue
             }
-            let stepFinished: Bool
+            let stepsBefore = state.counters.steps
             let position = state.pc
             let instruction = program.instructions[position]
             var beforeEffect: (state: MachineState, events: Int, length: Int)?
             if case .effect = instruction { beforeEffect = (state, log.count, log.length) }
             do {
-                stepFinished = try execute(instruction, answers: &answers)
+                try execute(instruction, answers: &answers)
             } catch is Interrupted {
                 guard let beforeEffect, let signal = Interruption.signal else { throw RecordError("an interruption came from nowhere") }
                 try checkpoint(rolledBackTo: beforeEffect)
@@ -165,7 +165,6 @@ public final class Machine {
                 return .interrupted(signal: signal)
             } catch let error as RuntimeError {
                 try failStep(error)
-                continue
             } catch let error as RecordError {
                 throw error
             } catch let error as AnswerFailure {
@@ -179,7 +178,9 @@ public final class Machine {
                 haltedAt = position
                 return .paused
             }
-            if singleStep, stepFinished, state.status == .ready {
+            // A step ends at its end, or when a failure sends the run back (a retry): either way
+            // `spak step` pauses there.
+            if singleStep, state.counters.steps > stepsBefore, state.status == .ready {
                 try checkpoint()
                 try exportStanding()
                 return .paused
@@ -306,13 +307,13 @@ public final class Machine {
                     + "(resume it with `\(resumeCommand)` once the cause is fixed)", kind: .unanswered)
     }
 
-    /// Executes one instruction; returns whether it finished a step.
-    private func execute(_ instruction: Instruction, answers: inout some AnswerSource) throws -> Bool {
+    /// Executes one instruction.
+    private func execute(_ instruction: Instruction, answers: inout some AnswerSource) throws {
         let evaluator = Evaluator(variables: state.variables)
         switch instruction {
         case .startStep(let name):
             let occurrence = (state.counters.stepTimes[name]?.starts ?? 0) + 1
-            if let replay, replay.haltsBefore(step: name, occurrence: occurrence) { return false }
+            if let replay, replay.haltsBefore(step: name, occurrence: occurrence) { return }
             if let snapshots {
                 var snapshot = state
                 snapshot.counters.activeSeconds = activeSeconds
@@ -321,7 +322,7 @@ public final class Machine {
             if let limit = program.budgets["wall_time"],
                replay.map({ $0.recordedBudgetExceeded("wall_time") != nil }) ?? (activeSeconds > limit) {
                 try exceed("wall_time", limit: limit, used: activeSeconds)
-                return false
+                return
             }
             state.counters.stepTimes[name, default: .init()].starts = occurrence
             state.currentStep = name
@@ -345,7 +346,6 @@ public final class Machine {
             try perform(call, answers: &answers)
         case .endStep(let name, let policy):
             try endStep(name, policy: policy)
-            return true
         case .branch(let condition, let elseTarget):
             state.pc = try evaluator.condition(condition, what: "the condition of `if`") ? state.pc + 1 : elseTarget
         case .jump(let target):
@@ -392,10 +392,9 @@ public final class Machine {
                 state.pc = next
             }
         }
-        return false
     }
 
-    /// Binds a variable: it becomes current (see `Machine.retry`), and the step in progress
+    /// Binds a variable: it becomes current (see `Machine.violate`), and the step in progress
     /// counts it among what it bound.
     func bind(_ name: String, _ value: Value) {
         let value = secrets.redact(value)

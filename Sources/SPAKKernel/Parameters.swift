@@ -40,7 +40,7 @@ public enum Parameters {
         func problem() -> Problem { Problem(description: "--param \(name)=\(text): not a valid \(type)") }
         switch type {
         case "int": guard let value = Int(text) else { throw problem() }; return .int(value)
-        case "float": guard let value = Double(text) else { throw problem() }; return .float(value)
+        case "float": guard let value = Double(text), value.isFinite else { throw problem() }; return .float(value)
         case "bool":
             guard text == "true" || text == "false" else { throw problem() }
             return .bool(text == "true")

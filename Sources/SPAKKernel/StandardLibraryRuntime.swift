@@ -160,26 +160,31 @@ public enum CodeBlocks {
         return blocks.first?.body ?? text
     }
 
-    /// Every closed block fenced with ```, in order: its info string (lowercased, e.g.
-    /// `json`, or empty) and its text. Lines end at line feeds; a carriage return before one
+    /// Every closed top-level block fenced with backticks, in order: its info string
+    /// (lowercased, e.g. `json`, or empty) and its text. As in CommonMark, a fence is three or
+    /// more backticks; a block ends only at a line of at least as many backticks and nothing
+    /// else, so a block quoted inside a longer fence (````markdown … ````) is text of that
+    /// block, not a block of its own. Lines end at line feeds; a carriage return before one
     /// (CRLF) is not part of the line.
     public static func blocks(in text: String) -> [(info: String, body: String)] {
         var blocks: [(info: String, body: String)] = []
-        var current: (info: String, lines: [String])?
+        var current: (info: String, fence: Int, lines: [String])?
         // Split on the scalar: Swift reads "\r\n" as one Character, which a split on "\n" misses.
         for scalars in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = String(String.UnicodeScalarView(scalars))
             if line.hasSuffix("\r") { line.removeLast() }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let ticks = trimmed.prefix { $0 == "`" }.count
             if let open = current {
-                if trimmed.hasPrefix("```") {
+                if ticks >= open.fence, ticks == trimmed.count {
                     blocks.append((open.info, open.lines.joined(separator: "\n")))
                     current = nil
                 } else {
                     current?.lines.append(line)
                 }
-            } else if trimmed.hasPrefix("```") {
-                current = (trimmed.dropFirst(3).trimmingCharacters(in: .whitespaces).lowercased(), [])
+            } else if ticks >= 3 {
+                let info = trimmed.dropFirst(ticks).trimmingCharacters(in: .whitespaces)
+                if !info.contains("`") { current = (info.lowercased(), ticks, []) }
             }
         }
         return blocks

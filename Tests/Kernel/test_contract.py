@@ -355,12 +355,13 @@ def test_invariants_over_parameters_are_checked_once_at_the_start(tmp_path: Path
         ("positive", ("start",), True, {"limit": 3}),
         ("constant", ("start",), True, {}),
         ("labelled", ("start",), True, {"label": "a", "feedback": ""}),
-        # `retried` is a parameter the program rebinds: checked at its binding, not at the start.
+        # `retried` is a parameter the program rebinds: checked on the value given, then at its binding.
+        ("rebound", ("start",), True, {"retried": 0}),
         ("rebound", ("binding", "retried"), True, {"retried": 4}),
     ]
     types = [e["type"] for e in run.events]
     assert types.index("step.started") > max(i for i, t in enumerate(types[:6]) if t == "invariant.checked")
-    assert types[1:4] == ["invariant.checked"] * 3, "start checks come right after run.started"
+    assert types[1:5] == ["invariant.checked"] * 4, "start checks come right after run.started"
 
 
 def test_a_parameter_that_breaks_an_invariant_fails_before_the_first_step(tmp_path: Path) -> None:
