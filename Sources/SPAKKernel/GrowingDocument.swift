@@ -55,7 +55,8 @@ final class GrowingDocument {
 
     /// Adds one item (a JSON value's bytes).
     func append(_ item: some Collection<UInt8>) throws(RecordError) {
-        buffer.append(contentsOf: extent.items == 0 ? [0x0A] : [0x2C, 0x0A])
+        if extent.items > 0 { buffer.append(0x2C) }
+        buffer.append(0x0A)
         buffer.append(contentsOf: item)
         extent.items += 1
         if buffer.count >= 1 << 20 { try writeBuffer() }

@@ -45,6 +45,8 @@ public struct LoweredProgram: Sendable {
     let policies: [String: OnFailPolicy]
     /// For each step a retry goes back to, the steps whose `on_fail retry` names it.
     let retriers: [String: [String]]
+    /// Whether any step retries: without one, no value is ever stale and no pass is tracked.
+    var retries: Bool { !retriers.isEmpty }
     /// Budgets by name (`llm.calls`, `wall_time`…), as numbers (`wall_time` in seconds).
     let budgets: [String: Double]
     /// The words of each `allow tool.run` line; a command must begin with one of them.

@@ -37,7 +37,7 @@ extension Machine {
     /// After a binding outside any step: a violated invariant fails the run at once, at the
     /// binding.
     func checkInvariants(afterBinding name: String, at site: SourceRange, loop: Bool) throws(RecordError) {
-        guard let readers = program.invariantsReading[name] else { return }
+        guard !program.invariants.isEmpty, let readers = program.invariantsReading[name] else { return }
         for index in readers {
             if let violation = check(index, at: .binding(name, loop: loop)) {
                 try fail(violation, at: site)
@@ -50,7 +50,7 @@ extension Machine {
     /// on the first violation, or finishes it.
     func endStep(_ name: String, policy: OnFailPolicy?) throws(RecordError) {
         var violation: (message: String, at: SourceRange)?
-        if !state.boundInStep.isEmpty {
+        if !program.invariants.isEmpty, !state.boundInStep.isEmpty {
             var readers = Set<Int>()
             for bound in state.boundInStep { readers.formUnion(program.invariantsReading[bound] ?? []) }
             for index in readers.sorted() {

@@ -327,13 +327,15 @@ public final class Machine {
             state.counters.stepTimes[name, default: .init()].starts = occurrence
             state.currentStep = name
             state.boundInStep = []
-            state.stepTick += 1
-            state.startedAt[name] = state.stepTick
-            // Entered afresh (not by a retry), the steps that retry back to it have all their retries again.
-            if state.enteringRetry {
-                state.enteringRetry = false
-            } else {
-                for retrier in program.retriers[name] ?? [] { state.retries[retrier] = nil }
+            if program.retries {
+                state.stepTick += 1
+                state.startedAt[name] = state.stepTick
+                // Entered afresh (not by a retry), the steps that retry back to it have all their retries again.
+                if state.enteringRetry {
+                    state.enteringRetry = false
+                } else {
+                    for retrier in program.retriers[name] ?? [] { state.retries[retrier] = nil }
+                }
             }
             stepStart = clock.now()
             log.append("step.started", ["step": .string(name)])
@@ -399,7 +401,7 @@ public final class Machine {
     func bind(_ name: String, _ value: Value) {
         let value = secrets.redact(value)
         state.variables[name] = value
-        state.boundAt[name] = state.stepTick
+        if program.retries { state.boundAt[name] = state.stepTick }  // only a retry makes a value stale
         if !state.stale.isEmpty { state.stale.remove(name) }
         if state.currentStep != nil { state.boundInStep.insert(name) }
         log.append("var.bound", ["name": .string(name), "value": value])

@@ -142,9 +142,13 @@ public enum RunRecord {
             // Only the new chunk is searched; a line longer than a chunk grows `partial` once per
             // chunk, so even a 100 MB event costs linear time.
             while let newline = chunk[lineStart..<count].firstIndex(of: 0x0A) {
-                partial.append(contentsOf: chunk[lineStart..<newline])
-                try pass(partial[...], folder: folder, trace: trace, metrics: metrics, calls: &calls)
-                partial.removeAll(keepingCapacity: true)
+                if partial.isEmpty {
+                    try pass(chunk[lineStart..<newline], folder: folder, trace: trace, metrics: metrics, calls: &calls)
+                } else {
+                    partial.append(contentsOf: chunk[lineStart..<newline])
+                    try pass(partial[...], folder: folder, trace: trace, metrics: metrics, calls: &calls)
+                    partial.removeAll(keepingCapacity: true)
+                }
                 lineStart = newline + 1
             }
             partial.append(contentsOf: chunk[lineStart..<count])
