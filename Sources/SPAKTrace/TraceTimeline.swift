@@ -151,8 +151,12 @@ public struct TraceTimeline {
         case "run.resumed":
             return indent + "… resumed: #\(event.int("index") ?? -1) answered\n"
         case "invariant.checked":
-            if event["ok"] == .bool(true) { return indent + "✓ \(event.string("name") ?? "?")\n" }
-            return indent + "✗ \(event.string("name") ?? "?")" + (event.string("error").map { ": \($0)" } ?? "") + "\n"
+            // Checks outside a step say what they followed: the run's start, or a binding.
+            var name = event.string("name") ?? "?"
+            if event.string("when") == "start" { name += " (before the first step)" }
+            if let binding = event.string("binding") { name += " (after `\(binding)` was bound)" }
+            if event["ok"] == .bool(true) { return indent + "✓ \(name)\n" }
+            return indent + "✗ \(name)" + (event.string("error").map { ": \($0)" } ?? "") + "\n"
         case "retry":
             let head = indent + "↻ retry → \(event.string("target") ?? "?") (attempt \(event.int("attempt") ?? 0) of \(event.int("max") ?? 0))"
             let feedback = event["feedback"]?.text ?? ""
