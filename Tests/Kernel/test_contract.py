@@ -348,7 +348,7 @@ def test_a_loop_variable_breaks_an_invariant(tmp_path: Path) -> None:
     assert len(run.of_type("step.started")) == 2
 
 
-def test_invariants_over_parameters_are_checked_once_at_the_start(tmp_path: Path) -> None:
+def test_invariants_over_parameters_are_checked_at_the_start_on_the_values_given(tmp_path: Path) -> None:
     run = start(tmp_path, "start_invariants.spak")
     expect(run, 0)
     assert run.checks() == [
