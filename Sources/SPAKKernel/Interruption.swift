@@ -11,10 +11,7 @@ public enum Interruption {
     public static func watch() { spak_watch_interrupts() }
 
     /// The signal that asked to stop, if one did.
-    public static var requested: Int32? { signal }
-
-    /// The signal that asked to stop, if one did.
-    static var signal: Int32? {
+    public static var requested: Int32? {
         let number = spak_interrupt_signal()
         return number == 0 ? nil : number
     }

@@ -150,7 +150,7 @@ extension Machine {
             try fail("tool.run: \(error)", at: call.range)
             return try run(answers: &answers)
         }
-        if let signal = Interruption.signal, Interruption.killedCommand {
+        if let signal = Interruption.requested, Interruption.killedCommand {
             throw RecordError("run \(folder.id) was interrupted (\(Interruption.name(of: signal))) while its command ran; "
                               + "nothing was recorded and it still waits: \(liveResumeCommand)", kind: .interrupted)
         }

@@ -142,7 +142,7 @@ public final class Machine {
             case .suspended(let pending): return .suspended(pending)
             case .ready: break
             }
-            if replay == nil, let signal = Interruption.signal {
+            if replay == nil, let signal = Interruption.requested {
                 try checkpoint()
                 try exportStanding(interruptedBy: Interruption.name(of: signal))
                 return .interrupted(signal: signal)
@@ -159,7 +159,7 @@ public final class Machine {
             do {
                 try execute(instruction, answers: &answers)
             } catch is Interrupted {
-                guard let beforeEffect, let signal = Interruption.signal else { throw RecordError("an interruption came from nowhere") }
+                guard let beforeEffect, let signal = Interruption.requested else { throw RecordError("an interruption came from nowhere") }
                 try checkpoint(rolledBackTo: beforeEffect)
                 try exportStanding(interruptedBy: Interruption.name(of: signal))
                 return .interrupted(signal: signal)
@@ -276,7 +276,7 @@ public final class Machine {
         do {
             return try source.answer(pending, answersUsed: &state.answersUsed)
         } catch {
-            if let signal = Interruption.signal, Interruption.killedCommand {
+            if let signal = Interruption.requested, Interruption.killedCommand {
                 throw RecordError("run \(folder.id) was interrupted (\(Interruption.name(of: signal))) while it waited for an answer; "
                                   + "it still waits: \(resumeCommand)", kind: .interrupted)
             }

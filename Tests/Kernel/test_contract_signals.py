@@ -103,12 +103,18 @@ def test_sigint_then_sigterm_stop_a_long_loop_cleanly(tmp_path: Path) -> None:
     assert len(checks) == len(finished) and all(e["ok"] and e["step"] == "s" for e in checks)
 
 
-def test_sigint_kills_a_live_command_and_it_runs_again_on_resume(tmp_path: Path) -> None:
+def live_run_sleeping(tmp_path: Path) -> tuple[Path, subprocess.Popen]:
+    """`spak run --live` of a program whose command sleeps 30 s (the workspace's delay.txt)."""
     workspace = tmp_path / "ws"
     workspace.mkdir()
     (workspace / "delay.txt").write_text("30")
     process = started(["run", str(CONTRACT / "interrupt_live.spak"), "--live", "--workspace", str(workspace),
                        "--runs-dir", "runs"], tmp_path)
+    return workspace, process
+
+
+def test_sigint_kills_a_live_command_and_it_runs_again_on_resume(tmp_path: Path) -> None:
+    workspace, process = live_run_sleeping(tmp_path)
     stdout, stderr, took = stop(process, signal.SIGINT, after=0.3, once=workspace / "started.txt")
     assert process.returncode == 130, stdout + stderr
     assert took < 10, "the command must be killed, not waited for"
@@ -160,11 +166,7 @@ def test_sigint_while_resume_live_runs_a_pending_command_records_nothing(tmp_pat
 
 
 def test_a_refused_resume_of_an_interrupted_run_changes_nothing(tmp_path: Path) -> None:
-    workspace = tmp_path / "ws"
-    workspace.mkdir()
-    (workspace / "delay.txt").write_text("30")
-    process = started(["run", str(CONTRACT / "interrupt_live.spak"), "--live", "--workspace", str(workspace),
-                       "--runs-dir", "runs"], tmp_path)
+    workspace, process = live_run_sleeping(tmp_path)
     stop(process, signal.SIGINT, after=0.3, once=workspace / "started.txt")
     assert process.returncode == 130
     (folder,) = run_folders(tmp_path / "runs")
